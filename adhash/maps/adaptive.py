@@ -1,0 +1,698 @@
+"""AdaptiveMap: a map that changes its own structure, live and incrementally.
+
+An AdaptiveMap holds one backend and, while migrating, a second one being drained. Every key
+lives in exactly one of the two at any moment: each operation first moves a bounded batch of
+entries from the draining backend into the current one, a write to a key still in the draining
+backend updates it there (so the write wins over the copy, which moves the new value later), and
+a delete removes the key from whichever backend holds it (so nothing is resurrected).
+
+The :class:`AdaptivePolicy` is checked every ``check_interval`` writes, and always just before
+the chaining backend would double itself, from the backends' incrementally kept statistics (O(1)
+per check, never a scan). Each decision is reported to subscribers as a :class:`MapEvent`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+from adhash.errors import BadInputError, InvariantError
+from adhash.maps._base import MISSING, HashMapBase, K, V, check_power_of_two
+from adhash.maps.chaining import ChainingMap
+from adhash.maps.compact import CompactMap
+from adhash.maps.robinhood import Deletion, RobinHoodMap
+from adhash.maps.stats import LengthHistogram, MapStats, OccupancyHeatmap
+
+__all__ = ["AdaptiveMap", "AdaptivePolicy", "BackendName", "MapEvent"]
+
+BackendName = Literal["chaining", "robinhood", "compact"]
+EventKind = Literal[
+    "migration_started", "migration_completed", "compaction_started", "compaction_completed"
+]
+
+_BACKENDS: tuple[BackendName, ...] = ("chaining", "robinhood", "compact")
+_RECENT_EVENTS = 256
+_MAX_BACKOFF_DOUBLINGS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class AdaptivePolicy:
+    """When an AdaptiveMap migrates, and how.
+
+    Defaults and what they do:
+
+    * ``start_backend="chaining"``: the backend a new map starts on.
+    * ``chaining_max_load_factor=0.9``: on chaining, migrate to Robin Hood when entries per
+      chain exceed it. The chaining backend itself doubles at 1.0 and the policy is always
+      checked just before that, so this fires as a map grows: instead of an O(n) rehash in one
+      operation, the map moves to Robin Hood a batch at a time.
+    * ``chaining_max_chain_length=8``: on chaining, migrate to Robin Hood when a chain reaches
+      this length (random keys at load ≤ 1 rarely pass 6 even at 10⁶ entries).
+    * ``robinhood_max_probe_mean=4.0``: on Robin Hood, migrate to chaining when the mean
+      displacement exceeds it (random keys average about 1.2 at Robin Hood's 0.7 maximum
+      load, and 2.7 even at 0.85).
+    * ``max_tombstone_ratio=0.25``: compact (migrate to a fresh backend of the same kind) when
+      tombstones (Robin Hood with tombstone deletion) or deleted holes (compact) reach this share.
+      It sits below Robin Hood's own purge ratio (0.3) so the policy acts first.
+    * ``cooldown_ops=4096``: writes after a policy migration before the next decision; it doubles
+      with every further policy migration, so colliding keys cannot make the map ping-pong.
+    * ``migration_batch=64``: entries moved per operation while migrating.
+    * ``check_interval=256``: writes between policy checks.
+    * ``robinhood_deletion``, ``chaining_buckets``, ``groups_per_bucket``,
+      ``robinhood_capacity``, ``compact_capacity``: how the backends are built.
+
+    >>> AdaptivePolicy(migration_batch=0)
+    Traceback (most recent call last):
+    ...
+    adhash.errors.BadInputError: AdaptivePolicy.migration_batch must be an int >= 1, got 0
+    """
+
+    start_backend: BackendName = "chaining"
+    chaining_max_load_factor: float = 0.9
+    chaining_max_chain_length: int = 8
+    robinhood_max_probe_mean: float = 4.0
+    max_tombstone_ratio: float = 0.25
+    cooldown_ops: int = 4096
+    migration_batch: int = 64
+    check_interval: int = 256
+    robinhood_deletion: Deletion = "backward_shift"
+    chaining_buckets: int = 8
+    groups_per_bucket: int = 8
+    robinhood_capacity: int = 8
+    compact_capacity: int = 8
+
+    def __post_init__(self) -> None:
+        if self.start_backend not in _BACKENDS:
+            raise BadInputError(
+                f"AdaptivePolicy.start_backend must be one of {', '.join(_BACKENDS)}, "
+                f"got {self.start_backend!r}"
+            )
+        if self.robinhood_deletion not in ("backward_shift", "tombstone"):
+            raise BadInputError(
+                "AdaptivePolicy.robinhood_deletion must be 'backward_shift' or 'tombstone', "
+                f"got {self.robinhood_deletion!r}"
+            )
+        for name, low, high in (
+            ("chaining_max_load_factor", 0.0, 64.0),
+            ("robinhood_max_probe_mean", 0.0, 1e9),
+            ("max_tombstone_ratio", 0.0, 1.0),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise BadInputError(f"AdaptivePolicy.{name} must be a number, got {value!r}")
+            if not low < value <= high:
+                raise BadInputError(
+                    f"AdaptivePolicy.{name} must be in ({low}, {high}], got {value!r}"
+                )
+        for name in (
+            "chaining_max_chain_length",
+            "cooldown_ops",
+            "migration_batch",
+            "check_interval",
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise BadInputError(f"AdaptivePolicy.{name} must be an int >= 1, got {value!r}")
+        for name in ("chaining_buckets", "groups_per_bucket", "robinhood_capacity"):
+            check_power_of_two(f"AdaptivePolicy.{name}", getattr(self, name))
+        check_power_of_two("AdaptivePolicy.compact_capacity", self.compact_capacity, 8)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The policy as a plain dict (for reports and configuration files).
+
+        >>> AdaptivePolicy().as_dict()["migration_batch"]
+        64
+        """
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class MapEvent:
+    """A migration or compaction decision, with the reason and the numbers behind it.
+
+    ``metric``/``value``/``threshold`` name the statistic that crossed its threshold (``None``
+    for a forced migration); ``size`` is the map's size and ``writes`` the writes seen so far.
+    """
+
+    kind: EventKind
+    source: str
+    target: str
+    reason: str
+    size: int
+    writes: int
+    metric: str | None = None
+    value: float | None = None
+    threshold: float | None = None
+    moved: int = 0
+
+    @property
+    def message(self) -> str:
+        """A one-line description.
+
+        >>> MapEvent("migration_started", "chaining", "robinhood", "load_factor", 10, 99,
+        ...          "load_factor", 0.95, 0.9).message
+        'migration_started chaining -> robinhood (load_factor: load_factor 0.95 > 0.9, size 10)'
+        """
+        numbers = ""
+        if self.metric is not None:
+            numbers = f": {self.metric} {self.value:.3g} > {self.threshold:.3g}"
+        route = f"{self.source} -> {self.target}"
+        return f"{self.kind} {route} ({self.reason}{numbers}, size {self.size})"
+
+
+Subscriber = Callable[[MapEvent], None]
+
+
+class AdaptiveMap(HashMapBase[K, V]):
+    """A map that migrates between backends live, a bounded batch per operation.
+
+    Tuning parameters (keyword-only): ``policy`` (an :class:`AdaptivePolicy`) and
+    ``hash_seed`` (each backend the map builds gets its own salt derived from it).
+
+    >>> m = AdaptiveMap(a=1)
+    >>> seen = []
+    >>> unsubscribe = m.subscribe(seen.append)
+    >>> m.migrate_to("robinhood")
+    >>> (m.backend, m["a"], [e.kind for e in seen])
+    ('robinhood', 1, ['migration_started', 'migration_completed'])
+    """
+
+    backend_name = "adaptive"
+
+    def __init__(
+        self,
+        other: Any = (),
+        /,
+        *,
+        policy: AdaptivePolicy | None = None,
+        hash_seed: int | None = None,
+        **items: V,
+    ) -> None:
+        self._policy = policy if policy is not None else AdaptivePolicy()
+        if not isinstance(self._policy, AdaptivePolicy):
+            raise BadInputError(f"policy must be an AdaptivePolicy, got {type(policy).__name__}")
+        self._hash_seed = hash_seed
+        self._generation = 0
+        self._current: HashMapBase[Any, Any] = self._build(self._policy.start_backend)
+        self._draining: HashMapBase[Any, Any] | None = None
+        self._migration_total = 0
+        self._migration_kind: Literal["migration", "compaction"] = "migration"
+        self._migration_reason: tuple[str, str | None, float | None, float | None] = (
+            "forced",
+            None,
+            None,
+            None,
+        )
+        self._iterators = 0
+        self._writes = 0
+        self._countdown = self._countdown_start = 1
+        self._cooldown_until = 0
+        self._policy_migrations = 0
+        self._subscribers: list[Subscriber] = []
+        self._events: deque[MapEvent] = deque(maxlen=_RECENT_EVENTS)
+        self._fill(other, items)
+
+    def _build(self, name: BackendName) -> HashMapBase[Any, Any]:
+        policy = self._policy
+        seed = None if self._hash_seed is None else self._hash_seed + self._generation
+        self._generation += 1
+        if name == "chaining":
+            return ChainingMap(
+                buckets=policy.chaining_buckets,
+                groups_per_bucket=policy.groups_per_bucket,
+                hash_seed=seed,
+            )
+        if name == "robinhood":
+            return RobinHoodMap(
+                capacity=policy.robinhood_capacity,
+                deletion=policy.robinhood_deletion,
+                hash_seed=seed,
+            )
+        if name == "compact":
+            return CompactMap(capacity=policy.compact_capacity, hash_seed=seed)
+        raise BadInputError(f"unknown backend {name!r}; choose one of {', '.join(_BACKENDS)}")
+
+    def _config(self) -> dict[str, Any]:
+        return {"policy": self._policy, "hash_seed": self._hash_seed}
+
+    # -- the public face of adaptation -----------------------------------------------------
+
+    @property
+    def policy(self) -> AdaptivePolicy:
+        """The policy in force.
+
+        >>> AdaptiveMap().policy.start_backend
+        'chaining'
+        """
+        return self._policy
+
+    @property
+    def backend(self) -> str:
+        """The backend receiving writes (the migration target while migrating).
+
+        >>> AdaptiveMap(policy=AdaptivePolicy(start_backend="compact")).backend
+        'compact'
+        """
+        return self._current.backend_name
+
+    @property
+    def is_migrating(self) -> bool:
+        """Whether a migration or compaction is in progress.
+
+        >>> AdaptiveMap().is_migrating
+        False
+        """
+        return self._draining is not None
+
+    @property
+    def events(self) -> tuple[MapEvent, ...]:
+        """The most recent events (at most 256), oldest first.
+
+        >>> m = AdaptiveMap(); m.migrate_to("compact"); len(m.events)
+        2
+        """
+        return tuple(self._events)
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call ``callback(event)`` for every migration and compaction; returns an unsubscriber.
+
+        A subscriber runs after the map's state is consistent; its exceptions propagate.
+
+        >>> m = AdaptiveMap(); off = m.subscribe(print); off(); m.migrate_to("compact")
+        """
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def migrate_to(self, name: BackendName, *, reason: str = "forced") -> None:
+        """Start migrating to backend ``name`` (a compaction when it is the current backend).
+
+        A migration already in progress is finished first. Entries then move a batch per
+        operation; :meth:`migrate_step` and :meth:`finish_migration` move them on demand.
+        Complexity: O(1) to start, plus finishing any migration in progress.
+
+        >>> m = AdaptiveMap.fromkeys(range(5)); m.migrate_to("robinhood")
+        >>> (m.backend, sorted(m))
+        ('robinhood', [0, 1, 2, 3, 4])
+        """
+        if name not in _BACKENDS:
+            raise BadInputError(f"unknown backend {name!r}; choose one of {', '.join(_BACKENDS)}")
+        self.finish_migration()
+        self._start(name, reason, None, None, None)
+
+    def migrate_step(self, batch: int | None = None) -> int:
+        """Move up to ``batch`` entries (default: the policy's batch); return how many moved.
+
+        Complexity: O(batch).
+
+        >>> AdaptiveMap(a=1).migrate_step()
+        0
+        """
+        if self._draining is None:
+            return 0
+        return self._step(self._policy.migration_batch if batch is None else batch)
+
+    def finish_migration(self) -> None:
+        """Move everything that is left, completing the migration in progress.
+
+        Complexity: O(entries left to move).
+
+        >>> m = AdaptiveMap(a=1); m.finish_migration(); m.is_migrating
+        False
+        """
+        while self._draining is not None:
+            self._step(max(1, len(self._draining)))
+
+    def _start(
+        self,
+        name: BackendName,
+        reason: str,
+        metric: str | None,
+        value: float | None,
+        threshold: float | None,
+    ) -> None:
+        source = self._current
+        compaction = name == source.backend_name
+        target = self._build(name)
+        target.reserve(len(source) + len(source) // 4)
+        self._draining = source
+        self._current = target
+        self._migration_total = len(source)
+        self._migration_kind = "compaction" if compaction else "migration"
+        self._migration_reason = (reason, metric, value, threshold)
+        self._emit(f"{self._migration_kind}_started", source.backend_name, name, moved=0)  # type: ignore[arg-type]
+        if not source:
+            self._complete()
+
+    def _step(self, batch: int) -> int:
+        source = self._draining
+        assert source is not None
+        target = self._current
+        moved = source._take_batch(batch)  # type: ignore[attr-defined]
+        for key, value in moved:
+            target[key] = value
+        if not source:
+            self._complete()
+        return len(moved)
+
+    def _complete(self) -> None:
+        source = self._draining
+        assert source is not None
+        self._draining = None
+        self._emit(
+            f"{self._migration_kind}_completed",  # type: ignore[arg-type]
+            source.backend_name,
+            self._current.backend_name,
+            moved=self._migration_total,
+        )
+
+    def _emit(self, kind: EventKind, source: str, target: str, *, moved: int) -> None:
+        reason, metric, value, threshold = self._migration_reason
+        event = MapEvent(
+            kind=kind,
+            source=source,
+            target=target,
+            reason=reason,
+            size=len(self),
+            writes=self._writes,
+            metric=metric,
+            value=value,
+            threshold=threshold,
+            moved=moved,
+        )
+        self._events.append(event)
+        for subscriber in list(self._subscribers):
+            subscriber(event)
+
+    def _maintain(self) -> None:
+        """Check the policy (every ``check_interval`` writes and before chaining would grow)."""
+        policy = self._policy
+        interval = policy.check_interval
+        self._writes += self._countdown_start - self._countdown
+        current = self._current
+        self._countdown = interval
+        self._countdown_start = interval
+        if self._draining is not None or self._writes < self._cooldown_until:
+            return
+        stats = current.stats()
+        name = current.backend_name
+        decision: tuple[BackendName, str, str, float, float] | None = None
+        if name == "chaining":
+            chain_max = stats.chain_length_max or 0
+            if stats.load_factor > policy.chaining_max_load_factor:
+                decision = (
+                    "robinhood",
+                    "load_factor",
+                    "load_factor",
+                    stats.load_factor,
+                    policy.chaining_max_load_factor,
+                )
+            elif chain_max >= policy.chaining_max_chain_length:
+                decision = (
+                    "robinhood",
+                    "chain_length",
+                    "chain_length_max",
+                    chain_max,
+                    policy.chaining_max_chain_length,
+                )
+            else:
+                headroom = current._grow_at - len(current)  # type: ignore[attr-defined]
+                self._countdown = max(1, min(interval, headroom))
+        elif name == "robinhood":
+            probe_mean = stats.probe_length_mean or 0.0
+            if probe_mean > policy.robinhood_max_probe_mean:
+                decision = (
+                    "chaining",
+                    "probe_length",
+                    "probe_length_mean",
+                    probe_mean,
+                    policy.robinhood_max_probe_mean,
+                )
+        if decision is None and (stats.tombstone_ratio or 0.0) >= policy.max_tombstone_ratio:
+            decision = (
+                name,  # type: ignore[assignment]
+                "tombstones",
+                "tombstone_ratio",
+                stats.tombstone_ratio or 0.0,
+                policy.max_tombstone_ratio,
+            )
+        self._countdown_start = self._countdown
+        if decision is None:
+            return
+        target, reason, metric, value, threshold = decision
+        if target != name:
+            doublings = min(self._policy_migrations, _MAX_BACKOFF_DOUBLINGS)
+            self._cooldown_until = self._writes + (policy.cooldown_ops << doublings)
+            self._policy_migrations += 1
+        self._start(target, reason, metric, value, threshold)
+
+    # -- mapping primitives ----------------------------------------------------------------
+
+    def __getitem__(self, key: K) -> V:
+        """``self[key]``; KeyError when absent.
+
+        Complexity: O(1) expected, plus one migration batch while migrating.
+
+        >>> AdaptiveMap(a=1)["a"]
+        1
+        """
+        if self._draining is None:
+            return self._current[key]  # type: ignore[no-any-return]
+        draining = self._advance()
+        value = self._current.get(key, MISSING)
+        if value is MISSING:
+            if draining is None:
+                raise KeyError(key)
+            return draining[key]  # type: ignore[no-any-return]
+        return value  # type: ignore[no-any-return]
+
+    def get(self, key: K, default: Any = None) -> Any:
+        """``self[key]`` if present, else ``default``.
+
+        Complexity: O(1) expected, plus one migration batch while migrating.
+
+        >>> AdaptiveMap(a=1).get("b", 0)
+        0
+        """
+        if self._draining is None:
+            return self._current.get(key, default)
+        draining = self._advance()
+        value = self._current.get(key, MISSING)
+        if value is MISSING:
+            if draining is None:
+                return default
+            return draining.get(key, default)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        """``key in self``.
+
+        Complexity: O(1) expected, plus one migration batch while migrating.
+
+        >>> 1 in AdaptiveMap.fromkeys([1])
+        True
+        """
+        if self._draining is None:
+            return key in self._current
+        draining = self._advance()
+        return key in self._current or (draining is not None and key in draining)
+
+    def __len__(self) -> int:
+        if self._draining is None:
+            return len(self._current)
+        return len(self._current) + len(self._draining)
+
+    def __setitem__(self, key: K, value: V) -> None:
+        """``self[key] = value``; while migrating, a key not yet moved is updated in place.
+
+        Complexity: O(1) amortised, plus one migration batch while migrating.
+
+        >>> m = AdaptiveMap(); m["a"] = 1; m["a"] = 2; m["a"]
+        2
+        """
+        if self._draining is None:
+            self._current[key] = value
+        else:
+            draining = self._advance()
+            if draining is not None and key in draining:
+                draining[key] = value
+            else:
+                self._current[key] = value
+        self._countdown -= 1
+        if self._countdown <= 0:
+            self._maintain()
+
+    def __delitem__(self, key: K) -> None:
+        """``del self[key]``; KeyError when absent.
+
+        Complexity: O(1) expected, plus one migration batch while migrating.
+
+        >>> m = AdaptiveMap(a=1); del m["a"]; len(m)
+        0
+        """
+        if self._draining is None:
+            del self._current[key]
+        elif self._detach(key) is MISSING:
+            raise KeyError(key)
+        self._countdown -= 1
+        if self._countdown <= 0:
+            self._maintain()
+
+    def _pop(self, key: Any, default: Any) -> Any:
+        if self._draining is None:
+            value = self._current._pop(key, default)
+        else:
+            value = self._detach(key)
+            if value is MISSING:
+                if default is MISSING:
+                    raise KeyError(key)
+                return default
+        self._countdown -= 1
+        if self._countdown <= 0:
+            self._maintain()
+        return value
+
+    def _detach(self, key: Any) -> Any:
+        """Remove ``key`` from whichever backend holds it, mid-migration; MISSING if absent."""
+        draining = self._advance()
+        value = self._current._pop(key, MISSING) if key in self._current else MISSING
+        if value is MISSING and draining is not None:
+            value = draining._detach(key)  # type: ignore[attr-defined]
+            if not draining:
+                self._complete()
+        return value
+
+    def _advance(self) -> HashMapBase[Any, Any] | None:
+        """Move one batch unless an iterator is open; return the backend still draining."""
+        if self._iterators == 0 and self._draining is not None:
+            self._step(self._policy.migration_batch)
+        return self._draining
+
+    def popitem(self) -> tuple[K, V]:
+        """Remove and return some pair; KeyError when empty.
+
+        Complexity: O(1) amortised.
+
+        >>> AdaptiveMap(a=1).popitem()
+        ('a', 1)
+        """
+        draining = self._advance() if self._draining is not None else None
+        if self._current:
+            pair = self._current.popitem()
+        elif draining is not None and draining:
+            pair = draining.popitem()
+            if not draining:
+                self._complete()
+        else:
+            raise KeyError("popitem(): AdaptiveMap is empty")
+        return pair
+
+    def reserve(self, n: int) -> None:
+        """Grow the current backend so ``n`` entries fit without another resize.
+
+        >>> m = AdaptiveMap(); m.reserve(100); len(m)
+        0
+        """
+        self._current.reserve(n)
+
+    def clear(self) -> None:
+        """Remove everything; a migration in progress is abandoned (nothing is left to move).
+
+        >>> m = AdaptiveMap(a=1); m.clear(); (len(m), m.is_migrating)
+        (0, False)
+        """
+        self._draining = None
+        self._current.clear()
+
+    # -- iteration -------------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[K]:
+        for key, _value in self._iter_items():
+            yield key
+
+    def _iter_items(self) -> Iterator[tuple[K, V]]:
+        # No migration step runs while an iterator is open, so each key is seen exactly once:
+        # first the current backend's, then the draining backend's.
+        self._iterators += 1
+        try:
+            size = len(self)
+            for backend in (self._current, self._draining):
+                if backend is None:
+                    continue
+                for pair in backend._iter_items():
+                    if len(self) != size:
+                        raise RuntimeError("AdaptiveMap changed size during iteration")
+                    yield pair
+        finally:
+            self._iterators -= 1
+
+    # -- introspection ---------------------------------------------------------------------
+
+    def stats(self) -> MapStats:
+        """The current backend's statistics, with the whole map's size and migration progress.
+
+        Complexity: that of the backend's ``stats()``.
+
+        >>> AdaptiveMap(a=1).stats().backend
+        'chaining'
+        """
+        base = self._current.stats()
+        if self._draining is None:
+            return base
+        remaining = len(self._draining)
+        total = max(self._migration_total, 1)
+        size = base.size + remaining
+        return MapStats(
+            backend=base.backend,
+            size=size,
+            capacity=base.capacity,
+            load_factor=base.load_factor,
+            probe_length_mean=base.probe_length_mean,
+            probe_length_max=base.probe_length_max,
+            chain_length_mean=base.chain_length_mean,
+            chain_length_max=base.chain_length_max,
+            tombstones=base.tombstones,
+            tombstone_ratio=base.tombstone_ratio,
+            migrating_from=self._draining.backend_name,
+            migration_progress=min(1.0, 1.0 - remaining / total),
+        )
+
+    def length_histogram(self) -> LengthHistogram:
+        """The current backend's probe or chain histogram.
+
+        >>> AdaptiveMap(a=1).length_histogram().kind
+        'chain'
+        """
+        return self._current.length_histogram()
+
+    def occupancy_heatmap(self, cells: int = 512, cols: int = 32) -> OccupancyHeatmap:
+        """The current backend's occupancy heatmap (sampled, at most 4096 slots read).
+
+        >>> AdaptiveMap().occupancy_heatmap(cells=4, cols=2).rows
+        2
+        """
+        return self._current.occupancy_heatmap(cells, cols)
+
+    def check_invariants(self) -> None:
+        """Verify both backends and that no key lives in both.
+
+        Complexity: O(n); for tests.
+
+        >>> AdaptiveMap(a=1).check_invariants()
+        """
+        self._current.check_invariants()
+        draining = self._draining
+        if draining is None:
+            return
+        draining.check_invariants()
+        if not draining:
+            raise InvariantError("an empty draining backend was not retired")
+        for key in draining:
+            if key in self._current:
+                raise InvariantError(f"key {key!r} lives in both backends during a migration")

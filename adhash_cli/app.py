@@ -1,0 +1,54 @@
+"""The ``adhash`` Typer application: its global options and the registry of its commands.
+
+A command is a module of :mod:`adhash_cli.commands` holding one function, registered in
+:func:`create_app`. Command modules import heavy parts of the core inside the function, so that
+``adhash --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from adhash._version import __version__
+from adhash_cli.commands import info
+from adhash_cli.output import GlobalOptions
+
+__all__ = ["create_app"]
+
+
+def create_app() -> typer.Typer:
+    """Build the ``adhash`` app with its global options and every command."""
+    app = typer.Typer(
+        name="adhash",
+        help="adhash: a laboratory for hash-map design.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(_global_options)
+    app.command("info")(info.info)
+    return app
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"adhash {__version__}")
+        raise typer.Exit
+
+
+def _global_options(
+    ctx: typer.Context,
+    json_output: Annotated[
+        bool,
+        typer.Option("--json", help="Print results and errors as one line of JSON each."),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    ctx.obj = GlobalOptions(json=json_output)

@@ -1,0 +1,57 @@
+"""Developer and CI sessions for adhash; CI (``.ci/run``) runs ``nox -s lint type tests``.
+
+``nox -s tests`` is the whole test suite, the command the README gives.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = False
+nox.options.sessions = ["lint", "type", "tests"]
+
+PACKAGES = ("adhash", "adhash_cli", "adhash_gui", "adhash_tui")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the whole test suite (arguments go to pytest)."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check lint rules and formatting with ruff."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(name="type")
+def type_check(session: nox.Session) -> None:
+    """Type-check the packages with mypy --strict."""
+    session.install("-e", ".[dev]")
+    session.run("mypy", "--strict", *PACKAGES)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks (arguments go to ``python -m benchmarks``)."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def stress(session: nox.Session) -> None:
+    """Run the core's tests under the ``stress`` Hypothesis profile (arguments go to pytest)."""
+    session.install("-e", ".[dev]")
+    session.run(
+        "pytest",
+        "tests/core",
+        "-m",
+        "not slow",
+        *session.posargs,
+        env={"HYPOTHESIS_PROFILE": "stress"},
+    )

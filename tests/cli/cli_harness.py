@@ -1,0 +1,37 @@
+"""Helpers for the CLI tests: how a run ended, and running code in a fresh interpreter."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one run of the CLI ended: its exit code and what it printed."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+RunCli = Callable[..., Outcome]
+"""The type of the ``run_cli`` fixture: ``run_cli(*args, app=None) -> Outcome``."""
+
+
+def run_python(*args: str) -> Outcome:
+    """Run ``python *args`` from the repository root in a fresh interpreter."""
+    completed = subprocess.run(
+        [sys.executable, *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return Outcome(completed.returncode, completed.stdout, completed.stderr)

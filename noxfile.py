@@ -37,6 +37,13 @@ def type_check(session: nox.Session) -> None:
 
 
 @nox.session
+def demo(session: nox.Session) -> None:
+    """The main job: generate a workload, replay it on every backend, report (args go to it)."""
+    session.install("-e", ".[cli]")
+    session.run("adhash", "demo", *session.posargs)
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Run the benchmarks (arguments go to ``python -m benchmarks``)."""
     session.install("-e", ".[dev]")

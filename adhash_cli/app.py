@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from adhash._version import __version__
-from adhash_cli.commands import info
+from adhash_cli.commands import demo, generate_csv, info, profile, run_csv, workload_dna
 from adhash_cli.output import GlobalOptions
 
 __all__ = ["create_app"]
@@ -29,6 +29,11 @@ def create_app() -> typer.Typer:
     )
     app.callback()(_global_options)
     app.command("info")(info.info)
+    app.command("generate-csv")(generate_csv.generate_csv)
+    app.command("run-csv")(run_csv.run_csv)
+    app.command("profile")(profile.profile)
+    app.command("workload-dna")(workload_dna.workload_dna)
+    app.command("demo")(demo.demo)
     return app
 
 

@@ -16,7 +16,7 @@ import typer
 
 from adhash.errors import AdhashError
 
-__all__ = ["GlobalOptions", "emit", "render_error"]
+__all__ = ["GlobalOptions", "emit", "is_json", "render_error"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,11 @@ class GlobalOptions:
     """The options given before the command name, kept as the Typer context object."""
 
     json: bool = False
+
+
+def is_json(ctx: typer.Context) -> bool:
+    """Whether ``--json`` was given."""
+    return ctx.ensure_object(GlobalOptions).json
 
 
 def emit(ctx: typer.Context, command: str, data: Mapping[str, object], text: str) -> None:

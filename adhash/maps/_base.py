@@ -66,12 +66,14 @@ def sampled_heatmap(
 ) -> OccupancyHeatmap:
     """Fold ``capacity`` slots into at most ``cells`` cells, reading at most 4096 slots.
 
+    More than 4096 cells are not asked of the budget: the grid is capped at 4096 cells.
+
     Each cell spans ``capacity // cells`` consecutive slots; within a cell, slots are read at an
     even stride so that the total read stays under the sample budget whatever the capacity.
     """
     if cells < 1 or cols < 1:
         raise BadInputError(f"heatmap needs cells >= 1 and cols >= 1, got {cells} and {cols}")
-    n_cells = min(cells, capacity)
+    n_cells = min(cells, capacity, _HEATMAP_MAX_SAMPLES)
     span = capacity // n_cells
     per_cell = max(1, min(span, _HEATMAP_MAX_SAMPLES // n_cells))
     stride = span // per_cell

@@ -102,10 +102,11 @@ class ChainingMap(HashMapBase[K, V]):
         1
         """
         i = hash((key, self._salt)) & self._mask
-        try:
-            return self._chain_values[i][self._chain_keys[i].index(key)]  # type: ignore[index,no-any-return]
-        except ValueError:
-            raise KeyError(key) from None
+        chain = self._chain_keys[i]
+        # Not try/except around tuple.index: a key's __eq__ may raise ValueError itself.
+        if key in chain:
+            return self._chain_values[i][chain.index(key)]  # type: ignore[index,no-any-return]
+        raise KeyError(key)
 
     def get(self, key: K, default: Any = None) -> Any:
         """``self[key]`` if present, else ``default``.
@@ -269,14 +270,18 @@ class ChainingMap(HashMapBase[K, V]):
         self._pop_cursor = i
         return i
 
-    def _take_batch(self, limit: int) -> list[tuple[Any, Any]]:
-        """Remove and return up to ``limit`` pairs without shrinking: the migration drain."""
-        taken: list[tuple[Any, Any]] = []
-        while self._size and len(taken) < limit:
-            i = self._last_chain()
-            chain = self._chain_keys[i]
-            taken.append((chain[-1], self._remove(i, chain, len(chain) - 1)))
-        return taken
+    def _peek_last(self) -> tuple[Any, Any]:
+        """The pair :meth:`_drop_last` would remove (the migration drain reads it first)."""
+        i = self._last_chain()
+        values = self._chain_values[i]
+        assert values is not None
+        return self._chain_keys[i][-1], values[-1]
+
+    def _drop_last(self) -> None:
+        """Remove the pair :meth:`_peek_last` returned, without shrinking."""
+        i = self._last_chain()
+        chain = self._chain_keys[i]
+        self._remove(i, chain, len(chain) - 1)
 
     def _buckets_for(self, n: int) -> int:
         buckets = self._min_buckets
@@ -292,6 +297,16 @@ class ChainingMap(HashMapBase[K, V]):
         list included, and only longer chains are split; when it halves, chains ``i`` and
         ``i + n`` simply concatenate. Any other resize re-inserts every key.
         """
+        saved = dict(self.__dict__)
+        try:
+            self._rebuild(buckets)
+        except BaseException:
+            # A stored key's __hash__ failed: put the old table back untouched.
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _rebuild(self, buckets: int) -> None:
         old_keys = self._chain_keys
         old_values = self._chain_values
         old_chains = len(old_keys)
@@ -384,8 +399,10 @@ class ChainingMap(HashMapBase[K, V]):
     # -- iteration -------------------------------------------------------------------------
 
     def __iter__(self) -> Iterator[K]:
-        size = self._size
-        chain_keys = self._chain_keys
+        # Capture the state now, as dict does when an iterator is made, not at the first next().
+        return self._generate_keys(self._size, self._chain_keys)
+
+    def _generate_keys(self, size: int, chain_keys: list[tuple[Any, ...]]) -> Iterator[K]:
         for chain in chain_keys:
             if chain:
                 for key in chain:
@@ -396,9 +413,12 @@ class ChainingMap(HashMapBase[K, V]):
             raise RuntimeError("ChainingMap changed size during iteration")
 
     def _iter_items(self) -> Iterator[tuple[K, V]]:
-        size = self._size
-        chain_keys = self._chain_keys
-        chain_values = self._chain_values
+        # Capture the state now, as dict does when an iterator is made, not at the first next().
+        return self._generate_items(self._size, self._chain_keys, self._chain_values)
+
+    def _generate_items(
+        self, size: int, chain_keys: list[tuple[Any, ...]], chain_values: list[list[Any] | None]
+    ) -> Iterator[tuple[K, V]]:
         for i, chain in enumerate(chain_keys):
             if chain:
                 for pair in zip(chain, chain_values[i], strict=False):  # type: ignore[arg-type]

@@ -290,12 +290,14 @@ class CompactMap(HashMapBase[K, V]):
         slot, ix, probes = self._lookup(key)
         return key, self._remove(slot, ix, probes)
 
-    def _take_batch(self, limit: int) -> list[tuple[Any, Any]]:
-        """Remove and return up to ``limit`` pairs, newest first: the migration drain."""
-        taken: list[tuple[Any, Any]] = []
-        while self._size and len(taken) < limit:
-            taken.append(self.popitem())
-        return taken
+    def _peek_last(self) -> tuple[Any, Any]:
+        """The pair :meth:`_drop_last` would remove: the newest (the dense lists end live)."""
+        return self._keys[-1], self._values[-1]
+
+    def _drop_last(self) -> None:
+        """Remove the pair :meth:`_peek_last` returned."""
+        slot, ix, probes = self._lookup(self._keys[-1])
+        self._remove(slot, ix, probes)
 
     def _capacity_for(self, n: int) -> int:
         """The smallest capacity whose usable two thirds hold ``n`` entries."""
@@ -306,6 +308,16 @@ class CompactMap(HashMapBase[K, V]):
 
     def _resize(self, capacity: int) -> None:
         """Rebuild the index for ``capacity`` slots and squeeze the holes out of the lists."""
+        saved = dict(self.__dict__)
+        try:
+            self._rebuild(capacity)
+        except BaseException:
+            # A stored key's __hash__ failed: put the old index and lists back untouched.
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _rebuild(self, capacity: int) -> None:
         live = [(k, v) for k, v in zip(self._keys, self._values, strict=True) if k is not _DELETED]
         self._allocate(capacity)
         keys = self._keys
@@ -366,8 +378,10 @@ class CompactMap(HashMapBase[K, V]):
     # -- iteration -------------------------------------------------------------------------
 
     def __iter__(self) -> Iterator[K]:
-        size = self._size
-        keys = self._keys
+        # Capture the state now, as dict does when an iterator is made, not at the first next().
+        return self._generate_keys(self._size, self._keys)
+
+    def _generate_keys(self, size: int, keys: list[Any]) -> Iterator[K]:
         for key in keys:
             if key is _DELETED:
                 continue
@@ -378,8 +392,10 @@ class CompactMap(HashMapBase[K, V]):
             raise RuntimeError("CompactMap changed size during iteration")
 
     def _iter_items(self) -> Iterator[tuple[K, V]]:
-        size = self._size
-        keys = self._keys
+        # Capture the state now, as dict does when an iterator is made, not at the first next().
+        return self._generate_items(self._size, self._keys)
+
+    def _generate_items(self, size: int, keys: list[Any]) -> Iterator[tuple[K, V]]:
         for pair in zip(keys, self._values, strict=False):
             if pair[0] is _DELETED:
                 continue
@@ -395,14 +411,17 @@ class CompactMap(HashMapBase[K, V]):
         >>> list(reversed(CompactMap(a=1, b=2)))
         ['b', 'a']
         """
-        size = self._size
-        keys = self._keys
+        return self._generate_reversed(self._size, self._keys)
+
+    def _generate_reversed(self, size: int, keys: list[Any]) -> Iterator[K]:
         for position in range(len(keys) - 1, -1, -1):
             if self._size != size or self._keys is not keys:
                 raise RuntimeError("CompactMap changed size during iteration")
             key = keys[position]
             if key is not _DELETED:
                 yield key
+        if self._size != size:
+            raise RuntimeError("CompactMap changed size during iteration")
 
     # -- introspection ---------------------------------------------------------------------
 

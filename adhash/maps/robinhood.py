@@ -330,6 +330,16 @@ class RobinHoodMap(HashMapBase[K, V]):
         its keys in ascending home order and almost every entry lands without a swap. The loop
         is the insert loop inlined, without key comparisons: every key is known to be distinct.
         """
+        saved = dict(self.__dict__)
+        try:
+            self._rebuild(capacity)
+        except BaseException:
+            # A stored key's __hash__ failed: put the old table back untouched.
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _rebuild(self, capacity: int) -> None:
         old_keys = self._keys
         old_values = self._values
         old_dist = self._dist
@@ -495,15 +505,14 @@ class RobinHoodMap(HashMapBase[K, V]):
         self._pop_cursor = i
         return i
 
-    def _take_batch(self, limit: int) -> list[tuple[Any, Any]]:
-        """Remove and return up to ``limit`` pairs without shrinking: the migration drain."""
-        taken: list[tuple[Any, Any]] = []
-        keys = self._keys
-        while self._size and len(taken) < limit:
-            i = self._last_live_slot()
-            taken.append((keys[i], self._values[i]))
-            self._remove_slot(i)
-        return taken
+    def _peek_last(self) -> tuple[Any, Any]:
+        """The pair :meth:`_drop_last` would remove (the migration drain reads it first)."""
+        i = self._last_live_slot()
+        return self._keys[i], self._values[i]
+
+    def _drop_last(self) -> None:
+        """Remove the pair :meth:`_peek_last` returned, without shrinking."""
+        self._remove_slot(self._last_live_slot())
 
     def clear(self) -> None:
         """Remove everything and return to the initial capacity.
@@ -518,8 +527,10 @@ class RobinHoodMap(HashMapBase[K, V]):
     # -- iteration -------------------------------------------------------------------------
 
     def __iter__(self) -> Iterator[K]:
-        size = self._size
-        keys = self._keys
+        # Capture the state now, as dict does when an iterator is made, not at the first next().
+        return self._generate_keys(self._size, self._keys)
+
+    def _generate_keys(self, size: int, keys: list[Any]) -> Iterator[K]:
         for key in compress(keys, self._dist):
             if key is _TOMBSTONE:
                 continue
@@ -530,9 +541,12 @@ class RobinHoodMap(HashMapBase[K, V]):
             raise RuntimeError("RobinHoodMap changed size during iteration")
 
     def _iter_items(self) -> Iterator[tuple[K, V]]:
-        size = self._size
-        keys = self._keys
-        values = self._values
+        # Capture the state now, as dict does when an iterator is made, not at the first next().
+        return self._generate_items(self._size, self._keys, self._values)
+
+    def _generate_items(
+        self, size: int, keys: list[Any], values: list[Any]
+    ) -> Iterator[tuple[K, V]]:
         for i in compress(range(len(keys)), self._dist):
             key = keys[i]
             if key is _TOMBSTONE:

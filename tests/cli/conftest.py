@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import typer
-from cli_harness import Outcome, RunCli
 
 from adhash_cli.app import create_app
 from adhash_cli.runner import run
+from tests.cli.cli_harness import Outcome, RunCli
 
 
 @pytest.fixture

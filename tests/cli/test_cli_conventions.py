@@ -5,11 +5,11 @@ from __future__ import annotations
 import orjson
 import pytest
 import typer
-from cli_harness import RunCli, run_python
 
 from adhash._version import __version__
 from adhash.errors import AdhashError, BadInputError, InvariantError, IOFailureError, PolicyError
 from adhash_cli.app import create_app
+from tests.cli.cli_harness import RunCli, run_python
 
 
 def _failing_app(error: BaseException) -> typer.Typer:

@@ -7,7 +7,8 @@ None`` makes ``import name`` fail), so the test does not depend on what is insta
 from __future__ import annotations
 
 import pytest
-from cli_harness import run_python
+
+from tests.cli.cli_harness import run_python
 
 ENTRY_POINTS = {
     "adhash": "adhash_cli._entry",

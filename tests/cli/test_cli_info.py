@@ -5,9 +5,9 @@ from __future__ import annotations
 import platform
 
 import orjson
-from cli_harness import RunCli
 
 from adhash._version import __version__
+from tests.cli.cli_harness import RunCli
 
 
 def test_info_text_names_version_python_platform_and_extras(run_cli: RunCli) -> None:

@@ -1,0 +1,245 @@
+"""``adhash run-csv``: replay a workload on a backend and report throughput and latency."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from adhash_cli.output import emit, is_json
+from adhash_cli.progress import ProgressReporter
+
+if TYPE_CHECKING:
+    from adhash.metrics.records import RunSummary
+
+__all__ = ["run_csv"]
+
+_MODE_HELP = (
+    "Backend: adaptive, chaining, robinhood, compact, or dict (the built-in reference). "
+    "The original's names fast-insert, fast-lookup and memory-tight are accepted."
+)
+
+
+def run_csv(
+    ctx: typer.Context,
+    csv: Annotated[Path, typer.Option("--csv", help="The workload CSV to replay.")],
+    mode: Annotated[str, typer.Option("--mode", help=_MODE_HELP)] = "adaptive",
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Validate the workload and report its size; run nothing."),
+    ] = False,
+    csv_max_rows: Annotated[
+        int, typer.Option(min=0, help="Refuse workloads with more rows (0 disables the limit).")
+    ] = 5_000_000,
+    csv_max_bytes: Annotated[
+        int, typer.Option(min=0, help="Refuse larger workload files (0 disables the limit).")
+    ] = 500 * 2**20,
+    latency_sample_every: Annotated[
+        int, typer.Option(min=1, help="Time one operation in this many (1 times every one).")
+    ] = 64,
+    percentiles: Annotated[
+        str, typer.Option(help="Latency percentiles to report, comma-separated; max = 100.")
+    ] = "50,90,99,99.9,max",
+    warmup_ops: Annotated[
+        int, typer.Option(min=0, help="Operations run first and left out of every measurement.")
+    ] = 0,
+    target_rate: Annotated[
+        float | None,
+        typer.Option(
+            min=0.001,
+            help="Schedule this many operations per second and also measure latency from each "
+            "operation's intended start (corrects coordinated omission). Default: as fast as "
+            "possible.",
+        ),
+    ] = None,
+    tick_interval: Annotated[
+        float, typer.Option(min=0.01, help="Seconds between metrics ticks.")
+    ] = 0.5,
+    metrics_out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write ticks and events as NDJSON into this folder (a new file per run)."
+        ),
+    ] = None,
+    metrics_append: Annotated[
+        bool,
+        typer.Option(help="Append to <metrics-out-dir>/metrics.ndjson instead of a new file."),
+    ] = False,
+    json_summary_out: Annotated[
+        Path | None, typer.Option(help="Write the run summary JSON to this file.")
+    ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(help="Replay on a dict alongside; stop at the first difference (exit 3)."),
+    ] = False,
+    hash_seed: Annotated[
+        int | None, typer.Option(help="Seed the maps' index mixing for a reproducible layout.")
+    ] = None,
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="Show a progress bar on stderr (default: when stderr is a terminal).",
+        ),
+    ] = None,
+) -> None:
+    """Replay a workload CSV on a backend: throughput, latency percentiles, map statistics."""
+    from adhash.replay import ReplayOptions, resolve_mode
+    from adhash.workload.format import Limits, validate_workload
+
+    limits = Limits(max_rows=csv_max_rows, max_bytes=csv_max_bytes)
+    resolved = resolve_mode(mode)
+    if dry_run:
+        info = validate_workload(csv, limits=limits)
+        data = {
+            "status": "validated",
+            "csv": str(csv),
+            "mode": resolved,
+            "rows": info.rows,
+            "size_bytes": info.size_bytes,
+            "size_mib": round(info.size_bytes / 2**20, 3),
+            "key_type": info.key_type,
+            "op_counts": info.op_counts,
+        }
+        emit(
+            ctx,
+            "run-csv",
+            data,
+            f"CSV validation successful ({info.rows} rows, {info.size_bytes / 2**20:.2f} MiB, "
+            f"{info.key_type} keys): {csv}",
+        )
+        return
+    options = ReplayOptions(
+        mode=resolved,
+        latency_sample_every=latency_sample_every,
+        percentiles=parse_percentiles(percentiles),
+        warmup_ops=warmup_ops,
+        target_rate=target_rate,
+        tick_interval=tick_interval,
+        verify=verify,
+        hash_seed=hash_seed,
+        limits=limits,
+    )
+    summary = execute_run(
+        csv,
+        options,
+        metrics_out_dir=metrics_out_dir,
+        metrics_append=metrics_append,
+        json_summary_out=json_summary_out,
+        show_progress=progress if progress is not None else not is_json(ctx),
+    )
+    result: dict[str, Any] = {
+        "status": "completed",
+        **summary.model_dump(mode="json", by_alias=True),
+        "summary_file": str(json_summary_out) if json_summary_out else None,
+    }
+    emit(ctx, "run-csv", result, render_summary(summary, json_summary_out))
+
+
+def parse_percentiles(text: str) -> tuple[float, ...]:
+    """``"50,99.9,max"`` → ``(50.0, 99.9, 100.0)``; BadInput on anything else."""
+    from adhash.errors import BadInputError
+
+    values: list[float] = []
+    for part in text.split(","):
+        word = part.strip().lower().removeprefix("p")
+        if not word:
+            continue
+        if word == "max":
+            values.append(100.0)
+            continue
+        try:
+            values.append(float(word))
+        except ValueError:
+            raise BadInputError(
+                f"--percentiles: {part.strip()!r} is not a number", hint="e.g. 50,90,99,99.9,max"
+            ) from None
+    if not values:
+        raise BadInputError("--percentiles lists no percentile", hint="e.g. 50,90,99,99.9,max")
+    return tuple(values)
+
+
+def execute_run(
+    csv: Path,
+    options: Any,
+    *,
+    metrics_out_dir: Path | None = None,
+    metrics_append: bool = False,
+    json_summary_out: Path | None = None,
+    show_progress: bool = False,
+    initial_map: Any = None,
+) -> RunSummary:
+    """Run one replay with its sinks, progress bar and summary file; return the summary."""
+    from adhash.atomic import atomic_write_bytes
+    from adhash.metrics.records import dump
+    from adhash.metrics.sinks import NDJSONSink
+    from adhash.replay import replay
+
+    sinks = []
+    metrics_file: str | None = None
+    if metrics_out_dir is not None:
+        from datetime import UTC, datetime
+
+        name = (
+            "metrics.ndjson"
+            if metrics_append
+            else f"metrics-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}.ndjson"
+        )
+        sink = NDJSONSink(metrics_out_dir / name, append=metrics_append)
+        sinks.append(sink)
+        metrics_file = str(sink.path)
+    try:
+        with ProgressReporter(csv, enabled=show_progress) as reporter:
+            summary, _final = replay(
+                csv,
+                options,
+                sinks=sinks,
+                on_progress=reporter.update,
+                initial_map=initial_map,
+                metrics_file=metrics_file,
+            )
+    finally:
+        for sink in sinks:
+            sink.close()
+    if json_summary_out is not None:
+        atomic_write_bytes(json_summary_out, dump(summary, pretty=True))
+    return summary
+
+
+def render_summary(summary: RunSummary, summary_file: Path | None) -> str:
+    """The run summary as a few readable lines."""
+    rate = f"{summary.ops_per_second:,.0f} ops/s" if summary.ops_per_second else "n/a"
+    lines = [
+        f"run {summary.run_id}: {summary.csv}",
+        f"mode {summary.mode}: {summary.backend_start} -> {summary.final_backend}",
+        f"{summary.total_ops:,} operations in {summary.elapsed_seconds:.3f} s ({rate})"
+        + (f", {summary.warmup_ops:,} warm-up" if summary.warmup_ops else ""),
+        "ops: "
+        + ", ".join(f"{name} {count:,}" for name, count in summary.op_counts.items())
+        + f"; misses: get {summary.misses['get']:,}, del {summary.misses['del']:,}",
+        f"migrations {summary.migrations_triggered}, compactions "
+        f"{summary.compactions_triggered}, alerts {summary.alerts_fired}",
+        f"final map: size {summary.final_stats.size:,}, load factor "
+        f"{summary.final_stats.load_factor:.3f}",
+    ]
+    sample = summary.latency_sample
+    lines.append(
+        f"latency (ns, 1 op in {sample.every_n} timed, timer overhead "
+        f"{sample.timer_overhead_ns} ns subtracted):"
+    )
+    for name, values in summary.latency_ns.items():
+        lines.append(
+            f"  {name:<8}" + "  ".join(f"{label} {value:,}" for label, value in values.items())
+        )
+    if summary.response_latency_ns:
+        lines.append("response time from the intended start (ns):")
+        for name, values in summary.response_latency_ns.items():
+            lines.append(
+                f"  {name:<8}" + "  ".join(f"{label} {value:,}" for label, value in values.items())
+            )
+    if summary.metrics_file:
+        lines.append(f"metrics: {summary.metrics_file}")
+    if summary_file is not None:
+        lines.append(f"summary: {summary_file}")
+    return "\n".join(lines)

@@ -50,6 +50,13 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
+@nox.session(name="bench-replay")
+def bench_replay(session: nox.Session) -> None:
+    """Run the whole-process replay benchmark (args go to ``python -m benchmarks.replay``)."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "benchmarks.replay", *session.posargs)
+
+
 @nox.session
 def stress(session: nox.Session) -> None:
     """Run the core's tests under the ``stress`` Hypothesis profile (arguments go to pytest)."""

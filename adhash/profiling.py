@@ -114,6 +114,12 @@ def profile_workload(
         raise BadInputError(f"sample_rows must be >= 1, got {sample_rows}")
     if repeats < 1:
         raise BadInputError(f"repeats must be >= 1, got {repeats}")
+    unknown = [mode for mode in candidates if mode not in CANDIDATES]
+    if unknown or not candidates:
+        raise BadInputError(
+            f"candidates must be a non-empty selection of {', '.join(CANDIDATES)}, "
+            f"got {list(candidates)}"
+        )
     ops: list[int] = []
     keys: list[Any] = []
     values: list[Any] = []

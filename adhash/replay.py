@@ -53,7 +53,7 @@ from adhash.metrics.records import (
     Throughput,
 )
 from adhash.metrics.sinks import Sink
-from adhash.workload.format import Limits, WorkloadReader
+from adhash.workload.format import Limits, OpBatch, WorkloadReader
 
 __all__ = [
     "MODES",
@@ -158,7 +158,8 @@ class ReplayOptions:
     which latency percentiles to report (100 = max). ``warmup_ops``: operations run first and left
     out of every measurement. ``target_rate``: operations per second to schedule (None = as fast as
     possible). ``tick_interval``: seconds between metrics ticks. ``verify``: check every result
-    against a ``dict``.
+    against a ``dict``. ``collect_metrics=False`` times nothing and emits only the start and end
+    ticks: the baseline that shows what measuring costs.
     """
 
     mode: str = "adaptive"
@@ -174,6 +175,7 @@ class ReplayOptions:
     limits: Limits = field(default_factory=Limits)
     heatmap_cells: int = 256
     batch_size: int = 65_536
+    collect_metrics: bool = True
 
     def __post_init__(self) -> None:
         resolve_mode(self.mode)
@@ -247,8 +249,9 @@ class _Run:
         self.measure_start: float | None = None
         self.measure_start_ops = 0
         self.state: Literal["running", "idle"] = "running"
+        self.unsubscribe: Callable[[], None] | None = None
         if isinstance(self.map, AdaptiveMap):
-            self.map.subscribe(self._on_map_event)
+            self.unsubscribe = self.map.subscribe(self._on_map_event)
 
     # -- events and ticks ------------------------------------------------------------------
 
@@ -360,7 +363,7 @@ class _Run:
         with WorkloadReader(self.path, limits=options.limits) as reader:
             if self.reference is not None or options.target_rate is not None:
                 for batch in reader.batches(options.batch_size):
-                    self._run_checked(batch.ops, batch.keys, batch.values, batch.first_line)
+                    self._run_checked(batch)
             else:
                 for batch in reader.batches(options.batch_size):
                     self._run_fast(batch.ops, batch.keys, batch.values)
@@ -374,7 +377,10 @@ class _Run:
         if self.ops_done >= self.options.warmup_ops and self.measure_start is None:
             self.measure_start = time.perf_counter()
             self.measure_start_ops = self.ops_done
-        if time.perf_counter() - self.last_tick_t >= self.options.tick_interval:
+        if (
+            self.options.collect_metrics
+            and time.perf_counter() - self.last_tick_t >= self.options.tick_interval
+        ):
             self.tick()
             if self.on_progress is not None:
                 self.on_progress(self.ops_done)
@@ -387,13 +393,14 @@ class _Run:
         setitem = m.__setitem__
         clock = time.perf_counter_ns
         overhead = self.timer_overhead
-        every = self.options.latency_sample_every
+        n = len(ops)
+        # Without metrics the whole batch is one untimed segment.
+        every = self.options.latency_sample_every if self.options.collect_metrics else n + 1
         warmup_end = self.options.warmup_ops
         hist_overall = self.histograms["overall"]
         hist_by_op = (self.histograms["put"], self.histograms["get"], self.histograms["del"])
         misses = self.misses
         self._count(ops)
-        n = len(ops)
         start = 0
         while start < n:
             stop = min(n, start + every - 1)
@@ -439,10 +446,9 @@ class _Run:
             start = stop
             self._maybe_tick()
 
-    def _run_checked(
-        self, ops: list[int], keys: list[Any], values: list[Any], first_line: int
-    ) -> None:
+    def _run_checked(self, batch: OpBatch) -> None:
         """One operation at a time: for ``verify`` (a dict alongside) and for a target rate."""
+        ops, keys, values = batch.ops, batch.keys, batch.values
         m = self.map
         reference = self.reference
         get = m.get
@@ -484,7 +490,7 @@ class _Run:
                     expected = None
                 if result != expected or len(m) != len(reference):
                     raise InvariantError(
-                        f"line {first_line + offset}: {_OP_NAMES[op]} {key!r} returned "
+                        f"line {batch.line(offset)}: {_OP_NAMES[op]} {key!r} returned "
                         f"{result!r} on {_backend_name(m)}, dict returned {expected!r} "
                         f"(sizes {len(m)} and {len(reference)})",
                         hint="the backend disagrees with dict: this is a bug, please report it",
@@ -599,11 +605,16 @@ def replay(
     """
     options = options if options is not None else ReplayOptions()
     run = _Run(Path(path), options, sinks, on_progress, initial_map)
-    run.emit_event("start", f"replaying {path} on {run.start_backend}", {"mode": run.mode})
-    run.tick()
-    if options.warmup_ops == 0:
-        run.measure_start = time.perf_counter()
-    run.execute()
+    try:
+        run.emit_event("start", f"replaying {path} on {run.start_backend}", {"mode": run.mode})
+        run.tick()
+        if options.warmup_ops == 0:
+            run.measure_start = time.perf_counter()
+        run.execute()
+    finally:
+        # The returned map outlives the run: it must not keep writing to this run's sinks.
+        if run.unsubscribe is not None:
+            run.unsubscribe()
     elapsed = time.perf_counter() - run.t0
     run.emit_event(
         "complete",

@@ -49,8 +49,9 @@ class AdaptivePolicy:
       chain exceed it. The chaining backend itself doubles at 1.0 and the policy is always
       checked just before that, so this fires as a map grows: instead of an O(n) rehash in one
       operation, the map moves to Robin Hood a batch at a time.
-    * ``chaining_max_chain_length=8``: on chaining, migrate to Robin Hood when a chain reaches
-      this length (random keys at load ≤ 1 rarely pass 6 even at 10⁶ entries).
+    * ``chaining_max_chain_length=12``: on chaining, migrate to Robin Hood when a chain reaches
+      this length. Chain lengths of random keys are Poisson: at load 1 and 2²⁰ chains the chance
+      that any chain reaches 12 is about 0.1 %, so only colliding keys get there.
     * ``robinhood_max_probe_mean=4.0``: on Robin Hood, migrate to chaining when the mean
       displacement exceeds it (random keys average about 1.2 at Robin Hood's 0.7 maximum
       load, and 2.7 even at 0.85).
@@ -73,7 +74,7 @@ class AdaptivePolicy:
 
     start_backend: BackendName = "chaining"
     chaining_max_load_factor: float = 0.9
-    chaining_max_chain_length: int = 8
+    chaining_max_chain_length: int = 12
     robinhood_max_probe_mean: float = 4.0
     max_tombstone_ratio: float = 0.25
     cooldown_ops: int = 4096
@@ -166,6 +167,10 @@ class MapEvent:
 
 
 Subscriber = Callable[[MapEvent], None]
+
+
+def _items_of(backend: HashMapBase[Any, Any]) -> Iterator[tuple[Any, Any]]:
+    return backend._iter_items()
 
 
 class AdaptiveMap(HashMapBase[K, V]):
@@ -625,24 +630,34 @@ class AdaptiveMap(HashMapBase[K, V]):
     # -- iteration -------------------------------------------------------------------------
 
     def __iter__(self) -> Iterator[K]:
-        return (key for key, _value in self._iter_items())
+        # Capture the size now, as dict does when an iterator is made, not at the first next().
+        return self._generate(len(self), iter)
 
     def _iter_items(self) -> Iterator[tuple[K, V]]:
-        # Capture the size now, as dict does when an iterator is made, not at the first next().
-        return self._generate_items(len(self))
+        return self._generate(len(self), _items_of)
 
-    def _generate_items(self, size: int) -> Iterator[tuple[K, V]]:
+    def _generate(
+        self, size: int, walk: Callable[[HashMapBase[Any, Any]], Iterator[Any]]
+    ) -> Iterator[Any]:
         # No migration step runs while an iterator is open, so each key is seen exactly once:
-        # first the current backend's, then the draining backend's.
+        # first the current backend's, then the draining backend's (both fixed at the start).
         self._iterators += 1
         try:
-            for backend in (self._current, self._draining):
-                if backend is None:
-                    continue
-                for pair in backend._iter_items():
+            if len(self) != size:
+                raise RuntimeError("AdaptiveMap changed size during iteration")
+            current, draining = self._current, self._draining
+            if draining is None:
+                # Every size change lands in the one backend, whose iterator checks it (unless
+                # a value update starts a migration meanwhile: hence the check at the end).
+                yield from walk(current)
+                if len(self) != size:
+                    raise RuntimeError("AdaptiveMap changed size during iteration")
+                return
+            for backend in (current, draining):
+                for item in walk(backend):
                     if len(self) != size:
                         raise RuntimeError("AdaptiveMap changed size during iteration")
-                    yield pair
+                    yield item
             if len(self) != size:
                 raise RuntimeError("AdaptiveMap changed size during iteration")
         finally:

@@ -32,7 +32,8 @@ from adhash.maps._base import (
     check_power_of_two,
     sampled_heatmap,
 )
-from adhash.maps._hashing import salt_for
+from adhash.maps._hashing import WORD_BITS as _WORD_BITS
+from adhash.maps._hashing import multiplier_for, salt_for
 from adhash.maps.stats import LengthHistogram, MapStats, OccupancyHeatmap
 
 __all__ = ["RobinHoodMap"]
@@ -41,6 +42,8 @@ _EMPTY: Any = object()
 _TOMBSTONE: Any = object()
 _SHRINK_LOAD = 0.15
 _BYTE_LIMIT = 255
+_WORD = (1 << _WORD_BITS) - 1
+_MAX_CAPACITY = 1 << _WORD_BITS
 
 Deletion = Literal["backward_shift", "tombstone"]
 
@@ -85,11 +88,15 @@ class RobinHoodMap(HashMapBase[K, V]):
         self._purge_ratio = check_fraction("tombstone_purge_ratio", tombstone_purge_ratio, 0.0, 0.9)
         self._hash_seed = hash_seed
         self._salt = salt_for(hash_seed)
+        self._multiplier = multiplier_for(self._salt)
         self._allocate(capacity)
         self._fill(other, items)
 
     def _allocate(self, capacity: int) -> None:
+        if capacity > _MAX_CAPACITY:
+            raise BadInputError(f"RobinHoodMap cannot grow past {_MAX_CAPACITY} slots")
         self._mask = capacity - 1
+        self._shift = _WORD_BITS - (capacity.bit_length() - 1)
         self._keys: list[Any] = [_EMPTY] * capacity
         self._values: list[Any] = [None] * capacity
         self._dist: bytearray | array[int] = bytearray(capacity)
@@ -121,7 +128,7 @@ class RobinHoodMap(HashMapBase[K, V]):
         >>> RobinHoodMap(a=1)["a"]
         1
         """
-        i = hash((key, self._salt)) & self._mask
+        i = ((hash((key, self._salt)) & _WORD) * self._multiplier >> self._shift) & self._mask
         keys = self._keys
         if keys[i] is key:
             return self._values[i]  # type: ignore[no-any-return]
@@ -147,7 +154,7 @@ class RobinHoodMap(HashMapBase[K, V]):
         >>> RobinHoodMap(a=1).get("b", 0)
         0
         """
-        i = hash((key, self._salt)) & self._mask
+        i = ((hash((key, self._salt)) & _WORD) * self._multiplier >> self._shift) & self._mask
         keys = self._keys
         if keys[i] is key:
             return self._values[i]
@@ -175,9 +182,13 @@ class RobinHoodMap(HashMapBase[K, V]):
         """
         return self._find(key) >= 0
 
+    def _home(self, key: object) -> int:
+        """The home slot of ``key``: see :mod:`adhash.maps._hashing`."""
+        return ((hash((key, self._salt)) & _WORD) * self._multiplier >> self._shift) & self._mask
+
     def _find(self, key: object) -> int:
         """The slot holding ``key``, or -1."""
-        i = hash((key, self._salt)) & self._mask
+        i = ((hash((key, self._salt)) & _WORD) * self._multiplier >> self._shift) & self._mask
         keys = self._keys
         dist = self._dist
         mask = self._mask
@@ -211,7 +222,7 @@ class RobinHoodMap(HashMapBase[K, V]):
             self._set_tombstone_mode(key, value)
             return
         mask = self._mask
-        i = hash((key, self._salt)) & mask
+        i = ((hash((key, self._salt)) & _WORD) * self._multiplier >> self._shift) & self._mask
         keys = self._keys
         dist = self._dist
         d = 1
@@ -229,7 +240,7 @@ class RobinHoodMap(HashMapBase[K, V]):
         if self._size >= self._grow_at or d >= _BYTE_LIMIT:
             if self._size >= self._grow_at:
                 self._resize(self._capacity_for(self._size + 1))
-            self._insert_new(key, value, hash((key, self._salt)) & self._mask, 1)
+            self._insert_new(key, value, self._home(key), 1)
             return
         # The key is new and belongs at slot i: rob each richer resident on the way and carry
         # it on until an empty slot takes the last one (inlined: this is the insert hot path).
@@ -265,7 +276,7 @@ class RobinHoodMap(HashMapBase[K, V]):
             return
         if self._size + self._tombstones >= self._grow_at:
             self._resize(self._capacity_for(self._size + 1))
-        self._insert_new(key, value, hash((key, self._salt)) & self._mask, 1)
+        self._insert_new(key, value, self._home(key), 1)
 
     def _insert_new(self, key: Any, value: Any, i: int, d: int) -> None:
         """Place a key known to be absent, starting at slot ``i`` with displacement ``d``."""
@@ -346,6 +357,8 @@ class RobinHoodMap(HashMapBase[K, V]):
         self._allocate(capacity)
         salt = self._salt
         mask = self._mask
+        multiplier = self._multiplier
+        shift = self._shift
         keys = self._keys
         values = self._values
         dist = self._dist
@@ -356,7 +369,7 @@ class RobinHoodMap(HashMapBase[K, V]):
             if key is _TOMBSTONE:
                 continue
             value = old_values[slot]
-            i = hash((key, salt)) & mask
+            i = ((hash((key, salt)) & _WORD) * multiplier >> shift) & mask
             d = 1
             while True:
                 di = dist[i]
@@ -409,7 +422,7 @@ class RobinHoodMap(HashMapBase[K, V]):
         >>> m
         RobinHoodMap({'b': 2})
         """
-        i = hash((key, self._salt)) & self._mask
+        i = ((hash((key, self._salt)) & _WORD) * self._multiplier >> self._shift) & self._mask
         keys = self._keys
         if keys[i] is not key:
             i = self._find(key)
@@ -642,7 +655,7 @@ class RobinHoodMap(HashMapBase[K, V]):
                 continue
             live += 1
             counts[d] += 1
-            if hash((keys[i], self._salt)) & self._mask != home:
+            if self._home(keys[i]) != home:
                 raise InvariantError(f"slot {i}: key {keys[i]!r} is not {d - 1} from its home")
             if self._find(keys[i]) != i:
                 raise InvariantError(f"slot {i}: key {keys[i]!r} cannot be found by a lookup")

@@ -9,9 +9,11 @@ specified in ``docs/workload-format.md``.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import os
+import re
+import sys
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -30,6 +32,7 @@ __all__ = [
     "WorkloadInfo",
     "WorkloadReader",
     "WorkloadWriter",
+    "format_int_key",
     "validate_workload",
 ]
 
@@ -80,15 +83,32 @@ class Limits:
 
 @dataclass(slots=True)
 class OpBatch:
-    """Consecutive rows as parallel lists; ``first_line`` is the file line of the first row."""
+    """Consecutive rows as parallel lists; ``first_line`` is the file line of the first row.
+
+    ``jumps`` lists ``(index, line)`` where a row does not sit on the line after the previous
+    one (an earlier row spanned several lines); :meth:`line` accounts for them.
+    """
 
     ops: list[int]
     keys: list[Any]
     values: list[str | None]
     first_line: int
+    jumps: tuple[tuple[int, int], ...] = ()
 
     def __len__(self) -> int:
         return len(self.ops)
+
+    def line(self, index: int) -> int:
+        """The file line of row ``index`` of this batch (its last line, if it spans several).
+
+        >>> OpBatch([1, 1, 1], ["a", "b", "c"], [None] * 3, 2, ((1, 5),)).line(2)
+        6
+        """
+        position = bisect_right(self.jumps, (index, sys.maxsize))
+        if position == 0:
+            return self.first_line + index
+        jump_index, jump_line = self.jumps[position - 1]
+        return jump_line + index - jump_index
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +142,11 @@ class WorkloadReader:
             self.size_bytes = self.path.stat().st_size
             if self.path.is_dir():
                 raise IOFailureError(f"workload {self.path} is a directory, not a file")
+            # surrogateescape: an invalid byte becomes a lone surrogate in the text, found (and
+            # reported at its line, in order) by the row checks instead of by the decoder,
+            # which decodes whole blocks ahead of the row being read.
             self._file: IO[str] = open(  # noqa: SIM115 - closed by close() / the context manager
-                self.path, encoding="utf-8", errors="strict", newline=""
+                self.path, encoding="utf-8", errors="surrogateescape", newline=""
             )
         except FileNotFoundError:
             raise IOFailureError(
@@ -131,16 +154,20 @@ class WorkloadReader:
             ) from None
         except OSError as exc:
             raise IOFailureError(f"cannot read workload {self.path}: {exc.strerror}") from None
-        if self.limits.max_bytes and self.size_bytes > self.limits.max_bytes:
+        try:
+            if self.limits.max_bytes and self.size_bytes > self.limits.max_bytes:
+                raise BadInputError(
+                    f"workload {self.path} is {self.size_bytes} bytes, over the limit of "
+                    f"{self.limits.max_bytes}",
+                    hint="raise the limit (--csv-max-bytes, 0 disables it)",
+                )
+            self.rows_read = 0
+            _raise_csv_field_limit(self.limits.max_field_bytes)
+            self._reader = csv.reader(self._file, strict=True)
+            self.key_type: KeyType = self._read_header()
+        except BaseException:
             self._file.close()
-            raise BadInputError(
-                f"workload {self.path} is {self.size_bytes} bytes, over the limit of "
-                f"{self.limits.max_bytes}",
-                hint="raise the limit (--csv-max-bytes, 0 disables it)",
-            )
-        self.rows_read = 0
-        self._reader = csv.reader(self._file, strict=True)
-        self.key_type: KeyType = self._read_header()
+            raise
 
     def __enter__(self) -> WorkloadReader:
         return self
@@ -162,24 +189,22 @@ class WorkloadReader:
             return next(self._reader)
         except StopIteration:
             return None
-        except UnicodeDecodeError:
-            line, reason = _locate_invalid_utf8(self.path)
-            raise BadInputError(f"line {line}: invalid UTF-8 ({reason})", hint=_HINT) from None
         except csv.Error as exc:
-            raise BadInputError(
-                f"line {self._reader.line_num}: {_csv_problem(exc)}", hint=_HINT
-            ) from None
+            problem = _csv_problem(exc, self.limits.max_field_bytes)
+            raise BadInputError(f"line {self._reader.line_num}: {problem}", hint=_HINT) from None
         except OSError as exc:
             raise IOFailureError(f"cannot read workload {self.path}: {exc}") from None
 
     def _read_header(self) -> KeyType:
-        csv.field_size_limit(max(self.limits.max_field_bytes, 1024) + 16)
         header = self._next_row()
         if header is None:
             raise BadInputError(f"workload {self.path} is empty: no header line", hint=_HINT)
+        if header and header[0].startswith("\ufeff"):
+            header[0] = header[0][1:]
+        for name in header:
+            if not name.isascii() and _invalid_text(name):
+                raise BadInputError("line 1: invalid UTF-8 in the header", hint=_HINT)
         names = [name.strip().lower() for name in header]
-        if names and names[0].startswith("\ufeff"):
-            names[0] = names[0][1:]
         missing = [
             column
             for column, present in (
@@ -205,21 +230,20 @@ class WorkloadReader:
         return _KEY_COLUMNS[names[1]]
 
     def rows(self) -> Iterator[tuple[int, Op, Any, str | None]]:
-        """Yield ``(line, op, key, value)`` for every row.
+        """Yield ``(line, op, key, value)`` for every row; ``line`` is the row's last line.
 
         Complexity: O(1) memory; O(row) time per row.
         """
         for batch in self.batches(4096):
-            line = batch.first_line
-            for op, key, value in zip(batch.ops, batch.keys, batch.values, strict=True):
-                yield line, Op(op), key, value
-                line += 1
+            rows = zip(batch.ops, batch.keys, batch.values, strict=True)
+            for index, (op, key, value) in enumerate(rows):
+                yield batch.line(index), Op(op), key, value
 
     def batches(self, size: int = 65_536) -> Iterator[OpBatch]:
         """Yield the rows as :class:`OpBatch` es of at most ``size`` rows.
 
-        Lines are counted as physical lines; a row split over several lines by a quoted newline
-        is reported at its last line. Complexity: O(size) memory.
+        Lines are physical lines; a row split over several lines by a quoted line break is
+        reported at its last line. Complexity: O(size) memory.
         """
         if size < 1:
             raise BadInputError(f"batch size must be >= 1, got {size}")
@@ -233,12 +257,18 @@ class WorkloadReader:
             keys: list[Any] = []
             values: list[str | None] = []
             first_line = reader.line_num + 1
-            for _ in range(size):
+            jumps: list[tuple[int, int]] = []
+            expected = first_line
+            for index in range(size):
                 row = self._next_row()
                 if row is None:
                     break
                 line = reader.line_num
+                if line != expected:
+                    jumps.append((index, line))
+                expected = line + 1
                 if len(row) != 3:
+                    _check_text(row, line)
                     if not row or row == [""]:
                         raise BadInputError(f"line {line}: empty line", hint=_HINT)
                     raise BadInputError(
@@ -246,31 +276,29 @@ class WorkloadReader:
                         hint=_HINT,
                     )
                 name, key, value = row
+                if not (key.isascii() and value.isascii()):
+                    _check_text(row, line)
+                if "\x00" in key or "\x00" in value:
+                    raise BadInputError(f"line {line}: NUL byte in a field", hint=_HINT)
                 op = ops_by_name.get(name)
                 if op is None:
                     op = ops_by_name.get(name.strip().lower())
                     if op is None:
+                        _check_text(row, line)
+                        if "\x00" in name:
+                            raise BadInputError(f"line {line}: NUL byte in a field", hint=_HINT)
                         if not name.strip():
                             raise BadInputError(f"line {line}: missing op", hint=_HINT)
                         raise BadInputError(
-                            f"line {line}: unknown op {name!r} (expected put, get or del)",
+                            f"line {line}: unknown op {_shorten(name)} (expected put, get or del)",
                             hint=_HINT,
                         )
                 if not key:
                     raise BadInputError(f"line {line}: missing key", hint=_HINT)
-                if "\x00" in key or "\x00" in value:
-                    raise BadInputError(f"line {line}: NUL byte in a field", hint=_HINT)
                 if max_field and (len(key) > max_field or len(value) > max_field):
-                    raise BadInputError(
-                        f"line {line}: field longer than {max_field} characters", hint=_HINT
-                    )
+                    raise BadInputError(f"line {line}: {_field_too_long(max_field)}", hint=_HINT)
                 if int_keys:
-                    try:
-                        keys.append(int(key))
-                    except ValueError:
-                        raise BadInputError(
-                            f"line {line}: bad integer key {key!r}", hint=_HINT
-                        ) from None
+                    keys.append(_parse_int_key(key, line))
                 else:
                     keys.append(key)
                 if op == 0:
@@ -288,35 +316,93 @@ class WorkloadReader:
                     f"workload {self.path} has more than {max_rows} rows",
                     hint="raise the limit (--csv-max-rows, 0 disables it)",
                 )
-            yield OpBatch(ops, keys, values, first_line)
+            yield OpBatch(ops, keys, values, first_line, tuple(jumps))
             if len(ops) < size:
                 return
 
 
-def _locate_invalid_utf8(path: Path) -> tuple[int, str]:
-    """The line of the first invalid UTF-8 byte, found by re-reading the raw bytes.
+_INT_KEY = re.compile(r"-?[0-9]+")
+_INT_DIGITS_AT_ONCE = 4000
 
-    The text layer decodes ahead in blocks, so the error it raises does not say which line the
-    bad byte is on. Only called on that error path.
+
+def _parse_int_key(text: str, line: int) -> int:
+    """A base-10 integer of any size (no spaces, underscores or plus signs)."""
+    if not _INT_KEY.fullmatch(text):
+        raise BadInputError(f"line {line}: bad integer key {_shorten(text)}", hint=_HINT)
+    if len(text) <= _INT_DIGITS_AT_ONCE:
+        return int(text)
+    # Past CPython's int/str conversion limit: convert in pieces of 4,000 digits.
+    negative = text.startswith("-")
+    digits = text[1:] if negative else text
+    value = 0
+    for start in range(0, len(digits), _INT_DIGITS_AT_ONCE):
+        piece = digits[start : start + _INT_DIGITS_AT_ONCE]
+        value = value * 10 ** len(piece) + int(piece)
+    return -value if negative else value
+
+
+def format_int_key(value: int) -> str:
+    """The decimal text of an integer key of any size (the inverse of the reader's parsing).
+
+    >>> format_int_key(-(10**5000)) == "-1" + "0" * 5000
+    True
     """
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    line = 1
-    with path.open("rb") as handle:
-        for raw in handle:
-            try:
-                decoder.decode(raw)
-            except UnicodeDecodeError as exc:
-                return line, f"{exc.reason} at byte {exc.start + 1} of the line"
-            line += raw.count(b"\n")
-    return line, "truncated multi-byte sequence at the end of the file"
+    block = 10**_INT_DIGITS_AT_ONCE
+    if -block < value < block:
+        return str(value)
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    pieces: list[str] = []
+    while value >= block:
+        value, piece = divmod(value, block)
+        pieces.append(str(piece).zfill(_INT_DIGITS_AT_ONCE))
+    pieces.append(str(value))
+    return sign + "".join(reversed(pieces))
 
 
-def _csv_problem(exc: csv.Error) -> str:
+def _shorten(text: str, limit: int = 40) -> str:
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} chars)"
+
+
+def _invalid_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _check_text(row: list[str], line: int) -> None:
+    """Raise for a field holding bytes that were not valid UTF-8 (decoded as surrogates)."""
+    for position, text in enumerate(row):
+        if not text.isascii() and _invalid_text(text):
+            raise BadInputError(f"line {line}: invalid UTF-8 in column {position + 1}", hint=_HINT)
+
+
+def _field_too_long(limit: int) -> str:
+    return f"field too long (over {limit} characters)"
+
+
+_CSV_FIELD_CEILING = 1 << 30
+
+
+def _raise_csv_field_limit(limit: int) -> None:
+    """Let the csv module accept fields up to ``limit``; never lower the process setting.
+
+    ``csv.field_size_limit`` is one setting for the whole process, so each reader enforces its
+    own limit itself and only ever raises this one (0, "no limit", raises it to 1 GiB).
+    """
+    wanted = _CSV_FIELD_CEILING if limit == 0 else limit + 16
+    if csv.field_size_limit() < wanted:
+        csv.field_size_limit(wanted)
+
+
+def _csv_problem(exc: csv.Error, limit: int) -> str:
     message = str(exc)
     if "NUL" in message:
-        return "NUL byte in the line"
+        return "NUL byte in a field"
     if "field larger than field limit" in message:
-        return "field too long (over-long line)"
+        return _field_too_long(limit)
     return message
 
 
@@ -376,27 +462,33 @@ class WorkloadWriter:
         self.rows_written = 0
         self._atomic = AtomicFile(self.path, "w")
         self._writer = csv.writer(self._atomic.file, lineterminator="\n")
+        # csv quotes a field holding "\n" but not a bare "\r", which a reader takes as a line
+        # end: rows with one go through a writer that quotes every field.
+        self._quoting_writer = csv.writer(
+            self._atomic.file, lineterminator="\n", quoting=csv.QUOTE_ALL
+        )
         self._writer.writerow(["op", "key:int" if key_type == "int" else "key", "value"])
 
     def write(self, op: Op, key: Any, value: str | None = None) -> None:
         """Append one row."""
-        self._writer.writerow((_OP_LABELS[op], key, "" if value is None else value))
-        self.rows_written += 1
+        self.write_many([(op, key, value)])
 
     def write_many(self, rows: Iterable[tuple[Op, Any, str | None]]) -> None:
         """Append many rows (faster than repeated :meth:`write`)."""
         labels = _OP_LABELS
-        before = self.rows_written
-        count = 0
-
-        def encoded() -> Iterator[tuple[str, Any, str]]:
-            nonlocal count
-            for op, key, value in rows:
-                count += 1
-                yield labels[op], key, "" if value is None else value
-
-        self._writer.writerows(encoded())
-        self.rows_written = before + count
+        plain: list[tuple[str, Any, str]] = []
+        int_keys = self.key_type == "int"
+        for op, key, value in rows:
+            text_key = format_int_key(key) if int_keys and type(key) is int else key
+            text_value = "" if value is None else value
+            if "\r" in text_value or (type(text_key) is str and "\r" in text_key):
+                self._writer.writerows(plain)
+                plain.clear()
+                self._quoting_writer.writerow((labels[op], text_key, text_value))
+            else:
+                plain.append((labels[op], text_key, text_value))
+            self.rows_written += 1
+        self._writer.writerows(plain)
 
     def __enter__(self) -> WorkloadWriter:
         return self

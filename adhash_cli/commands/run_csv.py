@@ -76,6 +76,14 @@ def run_csv(
     hash_seed: Annotated[
         int | None, typer.Option(help="Seed the maps' index mixing for a reproducible layout.")
     ] = None,
+    metrics: Annotated[
+        bool,
+        typer.Option(
+            "--metrics/--no-metrics",
+            help="Time sampled operations and emit periodic ticks; --no-metrics measures "
+            "throughput only (what the measuring costs is the difference).",
+        ),
+    ] = True,
     progress: Annotated[
         bool | None,
         typer.Option(
@@ -120,6 +128,7 @@ def run_csv(
         verify=verify,
         hash_seed=hash_seed,
         limits=limits,
+        collect_metrics=metrics,
     )
     summary = execute_run(
         csv,
@@ -178,6 +187,7 @@ def execute_run(
 
     sinks = []
     metrics_file: str | None = None
+    metrics_start = 0
     if metrics_out_dir is not None:
         from datetime import UTC, datetime
 
@@ -186,7 +196,9 @@ def execute_run(
             if metrics_append
             else f"metrics-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}.ndjson"
         )
-        sink = NDJSONSink(metrics_out_dir / name, append=metrics_append)
+        target = metrics_out_dir / name
+        metrics_start = target.stat().st_size if metrics_append and target.exists() else 0
+        sink = NDJSONSink(target, append=metrics_append)
         sinks.append(sink)
         metrics_file = str(sink.path)
     try:
@@ -199,12 +211,30 @@ def execute_run(
                 initial_map=initial_map,
                 metrics_file=metrics_file,
             )
-    finally:
+    except BaseException:
         for sink in sinks:
             sink.close()
+        # A failed run leaves no half stream behind: its own file goes, an appended one is
+        # cut back to where the run began.
+        if metrics_file is not None:
+            _discard_run_records(Path(metrics_file), metrics_append, metrics_start)
+        raise
+    for sink in sinks:
+        sink.close()
     if json_summary_out is not None:
         atomic_write_bytes(json_summary_out, dump(summary, pretty=True))
     return summary
+
+
+def _discard_run_records(path: Path, appended: bool, start: int) -> None:
+    import contextlib
+    import os
+
+    with contextlib.suppress(OSError):
+        if appended:
+            os.truncate(path, start)
+        else:
+            path.unlink()
 
 
 def render_summary(summary: RunSummary, summary_file: Path | None) -> str:

@@ -158,6 +158,35 @@ class HashMapBase(MutableMapping[K, V], Generic[K, V]):
     def check_invariants(self) -> None:
         """Verify the whole structure; raise :class:`InvariantError` on the first violation."""
 
+    def _rebuild(self, size: int) -> None:
+        """Reallocate for ``size`` (slots or buckets) and re-insert every entry."""
+        raise NotImplementedError
+
+    def _resize(self, size: int) -> None:
+        """:meth:`_rebuild`, all or nothing: if a stored key's ``__hash__`` raises part-way,
+        the old table is put back untouched (the rebuild only reads the old arrays)."""
+        saved = dict(self.__dict__)
+        try:
+            self._rebuild(size)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _export(self) -> tuple[list[K], list[V]]:
+        """Every key and value as two parallel lists (in iteration order), built in bulk."""
+        keys: list[K] = []
+        values: list[V] = []
+        for key, value in self._iter_items():
+            keys.append(key)
+            values.append(value)
+        return keys, values
+
+    def _load_absent(self, new_keys: list[Any], new_values: list[Any]) -> None:
+        """Insert keys known to be absent and distinct; backends skip the key comparisons."""
+        for key, value in zip(new_keys, new_values, strict=True):
+            self[key] = value
+
     # -- construction ----------------------------------------------------------------------
 
     def _fill(self, other: Any, items: Mapping[str, Any]) -> None:
@@ -215,9 +244,13 @@ class HashMapBase(MutableMapping[K, V], Generic[K, V]):
         CompactMap({'a': 1, 'b': 2, 'c': 3})
         """
         if isinstance(other, Mapping):
-            self.reserve(len(self) + len(other))
-            for key, value in other.items():
-                self[key] = value
+            if not self and (type(other) is dict or isinstance(other, HashMapBase)):
+                # Keys of a dict or an adhash map are distinct: no lookups are needed.
+                self._load_absent(list(other.keys()), list(other.values()))
+            else:
+                self.reserve(len(self) + len(other))
+                for key, value in other.items():
+                    self[key] = value
         elif hasattr(other, "keys"):
             for key in other.keys():  # noqa: SIM118 - the keys() protocol, as dict.update
                 self[key] = other[key]

@@ -610,6 +610,22 @@ class AdaptiveMap(HashMapBase[K, V]):
             raise KeyError("popitem(): AdaptiveMap is empty")
         return pair
 
+    def _export(self) -> tuple[list[K], list[V]]:
+        keys, values = self._current._export()
+        if self._draining is not None:
+            more_keys, more_values = self._draining._export()
+            keys += more_keys
+            values += more_values
+        return keys, values
+
+    def _load_absent(self, new_keys: list[Any], new_values: list[Any]) -> None:
+        """Bulk insert of keys known to be absent and distinct (into the current backend)."""
+        if self._draining is None:
+            self._current._load_absent(new_keys, new_values)
+            return
+        for key, value in zip(new_keys, new_values, strict=True):
+            self[key] = value
+
     def reserve(self, n: int) -> None:
         """Grow the current backend so ``n`` entries fit without another resize.
 

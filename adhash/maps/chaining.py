@@ -289,7 +289,7 @@ class ChainingMap(HashMapBase[K, V]):
             buckets *= 2
         return buckets
 
-    def _resize(self, buckets: int) -> None:
+    def _rebuild(self, buckets: int) -> None:
         """Rehash into ``buckets`` buckets.
 
         When the table doubles, chain ``i`` can only split into chains ``i`` and ``i + n``
@@ -297,16 +297,6 @@ class ChainingMap(HashMapBase[K, V]):
         list included, and only longer chains are split; when it halves, chains ``i`` and
         ``i + n`` simply concatenate. Any other resize re-inserts every key.
         """
-        saved = dict(self.__dict__)
-        try:
-            self._rebuild(buckets)
-        except BaseException:
-            # A stored key's __hash__ failed: put the old table back untouched.
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            raise
-
-    def _rebuild(self, buckets: int) -> None:
         old_keys = self._chain_keys
         old_values = self._chain_values
         old_chains = len(old_keys)
@@ -357,16 +347,38 @@ class ChainingMap(HashMapBase[K, V]):
                     chain_keys[i] = high_chain
                     chain_values[i] = old_values[i + half]
         else:
-            for i, chain in enumerate(old_keys):
-                for key, value in zip(chain, old_values[i] or (), strict=True):
-                    j = hash((key, salt)) & mask
-                    existing = chain_keys[j]
-                    if existing:
-                        chain_keys[j] = existing + (key,)  # noqa: RUF005
-                        chain_values[j].append(value)  # type: ignore[union-attr]
-                    else:
-                        chain_keys[j] = (key,)
-                        chain_values[j] = [value]
+            all_keys = [key for chain in old_keys for key in chain]
+            all_values = [value for values in old_values if values for value in values]
+            self._place_absent(all_keys, all_values)
+            return
+        self._recount()
+
+    def _place_absent(self, new_keys: list[Any], new_values: list[Any]) -> None:
+        """Append keys known to be absent and distinct to their chains, no comparisons.
+
+        For rebuilds and bulk loads; recounts the chain histogram once at the end.
+        """
+        salt = self._salt
+        mask = self._mask
+        chain_keys = self._chain_keys
+        chain_values = self._chain_values
+        try:
+            for key, value in zip(new_keys, new_values, strict=True):
+                j = hash((key, salt)) & mask
+                existing = chain_keys[j]
+                if existing:
+                    chain_keys[j] = existing + (key,)  # noqa: RUF005
+                    chain_values[j].append(value)  # type: ignore[union-attr]
+                else:
+                    chain_keys[j] = (key,)
+                    chain_values[j] = [value]
+        finally:
+            # A key's __hash__ may raise part-way: count what was placed.
+            self._recount()
+
+    def _recount(self) -> None:
+        """Rebuild the chain-length histogram and the size from the chains: O(chains)."""
+        chain_keys = self._chain_keys
         longest = max(map(len, chain_keys))
         counts = [0] * (longest + 2)
         for chain in chain_keys:
@@ -374,6 +386,16 @@ class ChainingMap(HashMapBase[K, V]):
         self._chain_counts = counts
         self._longest = longest
         self._size = sum(length * count for length, count in enumerate(counts))
+
+    def _export(self) -> tuple[list[K], list[V]]:
+        keys = [key for chain in self._chain_keys for key in chain]
+        values = [value for values in self._chain_values if values for value in values]
+        return keys, values
+
+    def _load_absent(self, new_keys: list[Any], new_values: list[Any]) -> None:
+        """Bulk insert of keys known to be absent from the map and distinct from each other."""
+        self.reserve(self._size + len(new_keys))
+        self._place_absent(new_keys, new_values)
 
     def reserve(self, n: int) -> None:
         """Grow so that ``n`` entries fit without another resize.

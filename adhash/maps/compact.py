@@ -306,43 +306,57 @@ class CompactMap(HashMapBase[K, V]):
             capacity *= 2
         return capacity
 
-    def _resize(self, capacity: int) -> None:
-        """Rebuild the index for ``capacity`` slots and squeeze the holes out of the lists."""
-        saved = dict(self.__dict__)
-        try:
-            self._rebuild(capacity)
-        except BaseException:
-            # A stored key's __hash__ failed: put the old index and lists back untouched.
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            raise
-
     def _rebuild(self, capacity: int) -> None:
-        live = [(k, v) for k, v in zip(self._keys, self._values, strict=True) if k is not _DELETED]
+        """Rebuild the index for ``capacity`` slots and squeeze the holes out of the lists."""
+        live_keys, live_values = self._export()
         self._allocate(capacity)
+        self._place_absent(live_keys, live_values)
+
+    def _place_absent(self, new_keys: list[Any], new_values: list[Any]) -> None:
+        """Append keys known to be absent and distinct, probing only for a free index slot.
+
+        For rebuilds and bulk loads; the caller has made room (usable slots) for every key.
+        """
         keys = self._keys
         values = self._values
         index = self._index
         counts = self._probe_counts
         salt = self._salt
-        mask = capacity - 1
-        for key, value in live:
-            h = hash((key, salt))
-            i = h & mask
-            perturb = h & _UNSIGNED
-            probes = 0
-            while index[i] != _EMPTY_SLOT:
-                perturb >>= _PERTURB_SHIFT
-                i = (i * 5 + perturb + 1) & mask
-                probes += 1
-            index[i] = len(keys)
-            keys.append(key)
-            values.append(value)
-            self._filled += 1
-            if probes >= len(counts):
-                counts.extend([0] * (probes + 1 - len(counts)))
-            counts[probes] += 1
-        self._size = len(keys)
+        mask = self._mask
+        placed = 0
+        try:
+            for key, value in zip(new_keys, new_values, strict=True):
+                h = hash((key, salt))
+                i = h & mask
+                perturb = h & _UNSIGNED
+                probes = 0
+                while index[i] != _EMPTY_SLOT:
+                    perturb >>= _PERTURB_SHIFT
+                    i = (i * 5 + perturb + 1) & mask
+                    probes += 1
+                index[i] = len(keys)
+                keys.append(key)
+                values.append(value)
+                placed += 1
+                if probes >= len(counts):
+                    counts.extend([0] * (probes + 1 - len(counts)))
+                counts[probes] += 1
+        finally:
+            # A key's __hash__ may raise part-way: count what was placed.
+            self._filled += placed
+            self._size += placed
+
+    def _export(self) -> tuple[list[K], list[V]]:
+        if len(self._keys) == self._size:
+            return list(self._keys), list(self._values)
+        pairs = zip(self._keys, self._values, strict=True)
+        live = [(key, value) for key, value in pairs if key is not _DELETED]
+        return [key for key, _ in live], [value for _, value in live]
+
+    def _load_absent(self, new_keys: list[Any], new_values: list[Any]) -> None:
+        """Bulk insert of keys known to be absent from the map and distinct from each other."""
+        self.reserve(self._size + len(new_keys))
+        self._place_absent(new_keys, new_values)
 
     def reserve(self, n: int) -> None:
         """Grow so that ``n`` entries fit without another resize.

@@ -334,27 +334,24 @@ class RobinHoodMap(HashMapBase[K, V]):
             capacity *= 2
         return capacity
 
-    def _resize(self, capacity: int) -> None:
+    def _rebuild(self, capacity: int) -> None:
         """Rebuild into ``capacity`` slots: drops tombstones, re-derives every displacement.
 
         Old slots are walked in order, so (when doubling) each half of the new table receives
         its keys in ascending home order and almost every entry lands without a swap. The loop
         is the insert loop inlined, without key comparisons: every key is known to be distinct.
         """
-        saved = dict(self.__dict__)
-        try:
-            self._rebuild(capacity)
-        except BaseException:
-            # A stored key's __hash__ failed: put the old table back untouched.
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            raise
-
-    def _rebuild(self, capacity: int) -> None:
-        old_keys = self._keys
-        old_values = self._values
-        old_dist = self._dist
+        live_keys, live_values = self._export()
         self._allocate(capacity)
+        self._place_absent(live_keys, live_values)
+
+    def _place_absent(self, new_keys: list[Any], new_values: list[Any]) -> None:
+        """Insert keys known to be absent and distinct, with no key comparisons at all.
+
+        The insert loop inlined for rebuilds and bulk loads. Slots walked in order (a rebuild)
+        reach each half of a doubled table in ascending home order, so almost every entry lands
+        without a swap. The caller has made room (capacity) for every key.
+        """
         salt = self._salt
         mask = self._mask
         multiplier = self._multiplier
@@ -363,42 +360,56 @@ class RobinHoodMap(HashMapBase[K, V]):
         values = self._values
         dist = self._dist
         counts = self._probe_counts
-        size = 0
-        for slot in compress(range(len(old_dist)), old_dist):
-            key = old_keys[slot]
-            if key is _TOMBSTONE:
-                continue
-            value = old_values[slot]
-            i = ((hash((key, salt)) & _WORD) * multiplier >> shift) & mask
-            d = 1
-            while True:
-                di = dist[i]
-                if not di:
-                    break
-                if di < d:
-                    keys[i], key = key, keys[i]
-                    values[i], value = value, values[i]
-                    dist[i] = d
-                    counts[d] += 1
-                    counts[di] -= 1
-                    d = di
-                i = (i + 1) & mask
-                d += 1
+        size = self._size
+        try:
+            for key, value in zip(new_keys, new_values, strict=True):
+                i = ((hash((key, salt)) & _WORD) * multiplier >> shift) & mask
+                d = 1
+                while True:
+                    di = dist[i]
+                    if not di:
+                        break
+                    if di < d:
+                        keys[i], key = key, keys[i]
+                        values[i], value = value, values[i]
+                        dist[i] = d
+                        counts[d] += 1
+                        counts[di] -= 1
+                        d = di
+                    i = (i + 1) & mask
+                    d += 1
+                    if d >= _BYTE_LIMIT:
+                        break
                 if d >= _BYTE_LIMIT:
-                    break
-            if d >= _BYTE_LIMIT:
-                self._size = size
-                self._insert_new(key, value, i, d)
+                    self._size = size
+                    self._insert_new(key, value, i, d)
+                    size += 1
+                    dist = self._dist
+                    counts = self._probe_counts
+                    continue
+                keys[i] = key
+                values[i] = value
+                dist[i] = d
+                counts[d] += 1
                 size += 1
-                dist = self._dist
-                counts = self._probe_counts
-                continue
-            keys[i] = key
-            values[i] = value
-            dist[i] = d
-            counts[d] += 1
-            size += 1
-        self._size = size
+        finally:
+            # A key's __hash__ may raise part-way: the entries placed so far stay counted.
+            self._size = size
+
+    def _export(self) -> tuple[list[K], list[V]]:
+        keys = list(compress(self._keys, self._dist))
+        values = list(compress(self._values, self._dist))
+        if self._tombstones:
+            live = [i for i, key in enumerate(keys) if key is not _TOMBSTONE]
+            return [keys[i] for i in live], [values[i] for i in live]
+        return keys, values
+
+    def _load_absent(self, new_keys: list[Any], new_values: list[Any]) -> None:
+        """Bulk insert of keys known to be absent from the map and distinct from each other."""
+        self.reserve(self._size + len(new_keys))
+        if self._tombstone_mode and self._tombstones:
+            self._resize(self._mask + 1)
+        self._place_absent(new_keys, new_values)
 
     def reserve(self, n: int) -> None:
         """Grow so that ``n`` entries fit without another resize.

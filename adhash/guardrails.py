@@ -126,18 +126,34 @@ class Guardrails:
 
     @property
     def thresholds(self) -> GuardrailThresholds:
-        """The thresholds in force."""
+        """The thresholds in force.
+
+        >>> Guardrails().thresholds.tombstone_ratio
+        0.15
+        """
         return self._thresholds
 
     @property
     def active(self) -> tuple[Alert, ...]:
-        """The alerts active after the last evaluation."""
+        """The alerts active after the last evaluation.
+
+        >>> from adhash import MapStats
+        >>> watchdog = Guardrails()
+        >>> _ = watchdog.evaluate(MapStats("chaining", 9, 8, 1.125, chain_length_max=2))
+        >>> [alert.metric for alert in watchdog.active]
+        ['load_factor']
+        """
         return tuple(self._active.values())
 
     def evaluate(self, stats: MapStats) -> GuardrailReport:
         """Compare ``stats`` with the thresholds; return active alerts and state changes.
 
         Missing (``None``) or non-finite statistics count as inactive. Complexity: O(1).
+
+        >>> from adhash import MapStats
+        >>> report = Guardrails().evaluate(MapStats("robinhood", 3, 4, 0.75, tombstone_ratio=0.5))
+        >>> [(edge.metric, edge.rising) for edge in report.edges]
+        [('tombstone_ratio', True)]
         """
         edges: list[AlertEdge] = []
         for metric in _LABELS:
@@ -156,5 +172,12 @@ class Guardrails:
         return GuardrailReport(active=tuple(self._active.values()), edges=tuple(edges))
 
     def reset(self) -> None:
-        """Forget every active alert (no edges are reported for them)."""
+        """Forget every active alert (no edges are reported for them).
+
+        >>> from adhash import MapStats
+        >>> watchdog = Guardrails()
+        >>> _ = watchdog.evaluate(MapStats("chaining", 9, 8, 1.125))
+        >>> watchdog.reset(); watchdog.active
+        ()
+        """
         self._active.clear()

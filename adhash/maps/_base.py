@@ -140,23 +140,47 @@ class HashMapBase(MutableMapping[K, V], Generic[K, V]):
 
     @abstractmethod
     def reserve(self, n: int) -> None:
-        """Grow the table so ``n`` entries fit without another resize."""
+        """Grow the table so ``n`` entries fit without another resize.
+
+        >>> from adhash import CompactMap
+        >>> m = CompactMap(); m.reserve(100); m.stats().capacity
+        256
+        """
 
     @abstractmethod
     def stats(self) -> MapStats:
-        """The map's shape now, as a typed record."""
+        """The map's shape now, as a typed record.
+
+        >>> from adhash import ChainingMap
+        >>> ChainingMap(a=1).stats().size
+        1
+        """
 
     @abstractmethod
     def length_histogram(self) -> LengthHistogram:
-        """The probe-length or chain-length histogram."""
+        """The probe-length or chain-length histogram.
+
+        >>> from adhash import RobinHoodMap
+        >>> RobinHoodMap(a=1).length_histogram().total
+        1
+        """
 
     @abstractmethod
     def occupancy_heatmap(self, cells: int = 512, cols: int = 32) -> OccupancyHeatmap:
-        """Slot occupancy folded into a grid of at most ``cells`` cells."""
+        """Slot occupancy folded into a grid of at most ``cells`` cells.
+
+        >>> from adhash import CompactMap
+        >>> CompactMap().occupancy_heatmap(cells=8, cols=4).rows
+        2
+        """
 
     @abstractmethod
     def check_invariants(self) -> None:
-        """Verify the whole structure; raise :class:`InvariantError` on the first violation."""
+        """Verify the whole structure; raise :class:`InvariantError` on the first violation.
+
+        >>> from adhash import ChainingMap
+        >>> ChainingMap(a=1).check_invariants()
+        """
 
     def _rebuild(self, size: int) -> None:
         """Reallocate for ``size`` (slots or buckets) and re-insert every entry."""

@@ -21,7 +21,7 @@ from adhash._version import __version__
 from adhash.atomic import AtomicFile
 from adhash.errors import AdhashError, BadInputError, InvariantError
 from adhash.maps import AdaptiveMap, AdaptivePolicy, ChainingMap, CompactMap, RobinHoodMap
-from adhash.snapshot.codec import decode_chunk, encode_chunk, supported
+from adhash.snapshot.codec import decode_chunk, encode_chunk, first_unsupported, supported
 from adhash.snapshot.container import (
     CODEC_ZSTD,
     SnapshotLimits,
@@ -61,7 +61,9 @@ _PREVIEW_REPR = 160
 def _resolve_key(key: Any) -> bytes | None:
     if key is USE_ENVIRONMENT_KEY:
         return key_from_environment()
-    if key is None or isinstance(key, bytes):
+    if key is None or key == b"":
+        return None
+    if isinstance(key, bytes):
         return key
     raise BadInputError(f"key must be bytes or None, got {type(key).__name__}")
 
@@ -85,12 +87,49 @@ def _describe(m: Any) -> tuple[str, dict[str, Any]]:
     )
 
 
-def _build(meta: dict[str, Any], path: Path) -> Any:
+_SIZE_OPTIONS = ("capacity", "buckets", "robinhood_capacity", "compact_capacity")
+
+
+def _check_config(backend: str, config: dict[str, Any], limits: SnapshotLimits, path: Path) -> None:
+    """Refuse options a backend does not have and sizes past the limits, before allocating."""
+    factory = _BACKENDS.get(backend)
+    allowed = set(factory()._config()) if factory else {"policy", "hash_seed", "backend"}
+    unknown = set(config) - allowed
+    if unknown:
+        raise InvariantError(
+            f"snapshot {path}: {backend} has no option(s) {', '.join(sorted(unknown))}",
+            hint="the file is damaged",
+        )
+    sizes = dict(config)
+    if backend == "adaptive" and isinstance(config.get("policy"), dict):
+        sizes = dict(config["policy"])
+        sizes["buckets"] = sizes.get("chaining_buckets", 1)
+    named = [(name, sizes.get(name)) for name in _SIZE_OPTIONS]
+    groups = sizes.get("groups_per_bucket", 1)
+    if isinstance(groups, int) and isinstance(sizes.get("buckets"), int):
+        named.append(("buckets × groups_per_bucket", sizes["buckets"] * groups))
+    for name, value in named:
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and value > limits.max_initial_slots
+        ):
+            raise InvariantError(
+                f"snapshot {path}: {backend} configuration: {name} of {value} slots exceeds the "
+                f"limit {limits.max_initial_slots}",
+                hint="the file is damaged or hostile",
+            )
+
+
+def _build(meta: dict[str, Any], path: Path, limits: SnapshotLimits | None = None) -> Any:
     """An empty map from a snapshot's metadata, validated by the backend's constructor."""
     backend = meta.get("backend")
     config = meta.get("config")
     if not isinstance(config, dict):
         raise InvariantError(f"snapshot {path}: metadata has no configuration")
+    if backend != "dict" and backend != "adaptive" and backend not in _BACKENDS:
+        raise InvariantError(f"snapshot {path}: unknown backend {backend!r}")
+    _check_config(str(backend), config, limits or SnapshotLimits(), path)
     m: Any
     try:
         if backend == "dict":
@@ -103,8 +142,7 @@ def _build(meta: dict[str, Any], path: Path) -> Any:
                 m.migrate_to(current)
                 m.finish_migration()
             return m
-        if backend in _BACKENDS:
-            return _BACKENDS[backend](**config)
+        return _BACKENDS[str(backend)](**config)
     except (TypeError, KeyError) as exc:
         raise InvariantError(
             f"snapshot {path}: invalid {backend} configuration ({exc})", hint="the file is damaged"
@@ -114,7 +152,6 @@ def _build(meta: dict[str, Any], path: Path) -> Any:
             f"snapshot {path}: invalid {backend} configuration: {exc.detail}",
             hint="the file is damaged",
         ) from None
-    raise InvariantError(f"snapshot {path}: unknown backend {backend!r}")
 
 
 def _stats_of(m: Any) -> dict[str, Any]:
@@ -133,18 +170,26 @@ def _export(m: Any) -> tuple[list[Any], list[Any]]:
     return keys, values
 
 
+def _describe_unsupported(item: object) -> str:
+    bad = first_unsupported(item)
+    if type(bad) is int:
+        return f"an integer of {(bad.bit_length() + 8) // 8} bytes exceeds the 65536-byte limit"
+    where = "" if bad is item else f" (inside a {type(item).__name__})"
+    return (
+        f"type {type(bad).__name__}{where} is not supported (str, bytes, int, float, bool, "
+        "None and tuples of these)"
+    )
+
+
 def _unsupported(keys: list[Any], values: list[Any]) -> BadInputError:
     for key, value in zip(keys, values, strict=True):
         if not supported(key):
             return BadInputError(
-                f"cannot save key {_short_repr(key)}: type {type(key).__name__} is not "
-                "supported (str, bytes, int, float, bool, None and tuples of these)"
+                f"cannot save key {_short_repr(key)}: {_describe_unsupported(key)}"
             )
         if not supported(value):
             return BadInputError(
-                f"cannot save the value of key {_short_repr(key)}: type "
-                f"{type(value).__name__} is not supported (str, bytes, int, float, bool, None "
-                "and tuples of these)"
+                f"cannot save the value of key {_short_repr(key)}: {_describe_unsupported(value)}"
             )
     return BadInputError("an item of an unsupported type")
 
@@ -183,6 +228,12 @@ def save(
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "chunk_entries": chunk_entries,
     }
+    hash_seed = config.get("hash_seed")
+    if isinstance(hash_seed, int) and not -(2**63) <= hash_seed < 2**64:
+        raise BadInputError(
+            f"cannot save a map whose hash_seed ({hash_seed}) does not fit in 64 bits",
+            hint="use a hash_seed between -2**63 and 2**64 - 1",
+        )
     chunk_count = math.ceil(count / chunk_entries)
     target = Path(path)
     atomic = AtomicFile(target, "wb")
@@ -242,7 +293,7 @@ def load(
     foreign file raises BadInputError, InvariantError or IOFailureError. Complexity: O(n).
     """
     with SnapshotReader(path, key=_resolve_key(key), limits=limits) as reader:
-        m = _build(reader.header.meta, reader.path)
+        m = _build(reader.header.meta, reader.path, reader.limits)
         # Every chunk is checked and decoded before the map is built: its size comes from the
         # data actually decoded, never from what the header claims, and a file that repeats a
         # key is refused before the bulk insert (which compares no keys) could store it twice.
@@ -271,7 +322,10 @@ def load(
 
 
 def _short_repr(item: object) -> str:
-    text = repr(item)
+    try:
+        text = repr(item)
+    except ValueError:  # an int past CPython's int-to-str digit limit
+        return f"<int of {item.bit_length()} bits>"  # type: ignore[attr-defined]
     return text if len(text) <= _PREVIEW_REPR else text[: _PREVIEW_REPR - 1] + "…"
 
 
@@ -417,7 +471,7 @@ def verify(
                 f"format v{header.version}, {'keyed' if header.keyed else 'unkeyed'}, "
                 f"{header.chunk_count} chunks, {header.entry_count} entries, backend {backend}"
             )
-            m = _build(header.meta, reader.path)
+            m = _build(header.meta, reader.path, reader.limits)
             for chunk in reader.chunks():
                 chunks += 1
                 if not chunk.mac_ok:
@@ -502,7 +556,7 @@ def repair(
     trailer_ok = False
     with SnapshotReader(path, key=mac_key, limits=limits) as reader:
         header = reader.header
-        m = _build(header.meta, reader.path)
+        m = _build(header.meta, reader.path, reader.limits)
         chunks = reader.chunks()
         seen = 0
         while True:

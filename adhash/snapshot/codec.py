@@ -23,7 +23,7 @@ from typing import Any
 
 from adhash.errors import BadInputError, InvariantError
 
-__all__ = ["decode_chunk", "encode_chunk", "supported"]
+__all__ = ["decode_chunk", "encode_chunk", "first_unsupported", "supported"]
 
 COLUMN_STR = 1
 COLUMN_INT = 2
@@ -54,11 +54,29 @@ def supported(item: object, depth: int = 0) -> bool:
     (True, False, True)
     """
     kind = type(item)
-    if kind in (str, int, float, bool, bytes) or item is None:
+    if kind is int:
+        size: int = (item.bit_length() + 8) // 8  # type: ignore[attr-defined]
+        return size <= MAX_INT_BYTES
+    if kind in (str, float, bool, bytes) or item is None:
         return True
     if kind is tuple and depth < MAX_TUPLE_DEPTH:
         return all(supported(part, depth + 1) for part in item)  # type: ignore[attr-defined]
     return False
+
+
+def first_unsupported(item: object, depth: int = 0) -> object | None:
+    """The first part of ``item`` (``item`` itself, or inside a tuple) snapshots cannot store.
+
+    >>> first_unsupported((1, frozenset({2})))
+    frozenset({2})
+    """
+    if type(item) is tuple and depth < MAX_TUPLE_DEPTH:
+        for part in item:
+            found = first_unsupported(part, depth + 1)
+            if found is not None:
+                return found
+        return None
+    return None if supported(item, depth) else item
 
 
 def _u32_array(values: Sequence[int]) -> bytes:
@@ -99,6 +117,10 @@ def _encode_tagged(item: Any, out: bytearray, depth: int) -> None:
         out.append(TAG_TRUE if item else TAG_FALSE)
     elif kind is int:
         size = (item.bit_length() + 8) // 8
+        if size > MAX_INT_BYTES:
+            raise BadInputError(
+                f"an integer of {size} bytes exceeds the {MAX_INT_BYTES}-byte limit"
+            )
         out.append(TAG_INT)
         _varint(size, out)
         out += item.to_bytes(size, "little", signed=True)

@@ -20,6 +20,7 @@ allocating or decompressing anything.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import struct
 from collections.abc import Iterator
@@ -67,6 +68,7 @@ class SnapshotLimits:
     max_entries: int = 1 << 31
     max_chunk_raw_bytes: int = 256 << 20
     max_chunk_entries: int = 1 << 22
+    max_initial_slots: int = 1 << 22
 
     def __post_init__(self) -> None:
         for name in (
@@ -75,6 +77,7 @@ class SnapshotLimits:
             "max_entries",
             "max_chunk_raw_bytes",
             "max_chunk_entries",
+            "max_initial_slots",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -250,8 +253,13 @@ class SnapshotReader:
                 f"version {FORMAT_VERSION})",
                 hint="upgrade adhash to read newer snapshots",
             )
-        if flags & ~FLAG_KEYED or reserved1 or reserved2:
+        if flags & ~FLAG_KEYED:
             raise BadInputError(f"snapshot {self.path} has unknown flags {flags:#06x}", hint=_HINT)
+        if reserved1 or reserved2:
+            raise BadInputError(
+                f"snapshot {self.path}: the reserved bytes beside the flags are not zero",
+                hint=_HINT,
+            )
         if codec not in (CODEC_RAW, CODEC_ZSTD):
             raise BadInputError(f"snapshot {self.path} uses unknown codec {codec}", hint=_HINT)
         limits = self.limits
@@ -365,19 +373,27 @@ class SnapshotReader:
         """The decompressed payload of ``chunk``, never more than its declared ``raw_len``."""
         if self.header.codec == CODEC_RAW:
             return chunk.stored
+        # Never trust the frame's own size field: read at most raw_len + 1 bytes from a stream,
+        # so a frame that expands to gigabytes costs at most one chunk's worth of memory.
         try:
-            raw = zstandard.ZstdDecompressor().decompress(
-                chunk.stored, max_output_size=chunk.raw_len
-            )
+            reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(chunk.stored))
+            raw = reader.read(chunk.raw_len + 1)
+            while len(raw) <= chunk.raw_len:
+                more = reader.read(chunk.raw_len + 1 - len(raw))
+                if not more:
+                    break
+                raw += more
         except zstandard.ZstdError as exc:
             raise InvariantError(
                 f"snapshot {self.path}: chunk {chunk.index} does not decompress ({exc})"
             ) from None
         if len(raw) != chunk.raw_len:
-            raise InvariantError(
-                f"snapshot {self.path}: chunk {chunk.index} decompresses to {len(raw)} bytes, "
-                f"its header says {chunk.raw_len}"
+            problem = (
+                f"does not decompress to its declared {chunk.raw_len} bytes (it holds more)"
+                if len(raw) > chunk.raw_len
+                else f"decompresses to {len(raw)} bytes, not its declared {chunk.raw_len}"
             )
+            raise InvariantError(f"snapshot {self.path}: chunk {chunk.index} {problem}")
         return raw
 
     def finish(self) -> bool:

@@ -214,7 +214,7 @@ class HashMapBase(MutableMapping[K, V], Generic[K, V]):
     # -- construction ----------------------------------------------------------------------
 
     def _fill(self, other: Any, items: Mapping[str, Any]) -> None:
-        if other is not None and other != ():
+        if not (type(other) is tuple and not other):
             self.update(other)
         if items:
             self.update(items)
@@ -356,6 +356,15 @@ class HashMapBase(MutableMapping[K, V], Generic[K, V]):
             return NotImplemented
         new = self.copy()
         new.update(other)
+        return new
+
+    def __ror__(self, other: Any) -> Any:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        new = self.copy()
+        new.clear()
+        new.update(other)
+        new.update(self)
         return new
 
     def __ior__(self, other: Any) -> Self:

@@ -899,3 +899,15 @@ def test_invalid_tuning_parameter_raises_bad_input_error(build: Callable[[], obj
         build()
     assert (raised.value.kind, raised.value.exit_code) == ("BadInput", 2)
     assert isinstance(raised.value, ValueError)
+
+
+def test_dict_or_map_merges_with_the_map_winning(make_map: MapFactory) -> None:
+    merged = {"a": 1, "b": 1} | filled(make_map, [("b", 2), ("c", 3)])
+    assert type(merged) is type(make_map())
+    assert dict(merged.items()) == {"a": 1, "b": 2, "c": 3}
+
+
+def test_constructing_from_none_raises_type_error_like_dict(make_map: MapFactory) -> None:
+    factory = type(make_map())
+    with pytest.raises(TypeError):
+        factory(None)

@@ -57,6 +57,13 @@ def bench_replay(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks.replay", *session.posargs)
 
 
+@nox.session(name="bench-snapshot")
+def bench_snapshot(session: nox.Session) -> None:
+    """Run the snapshot save/load benchmark against pickle (args go to ``benchmarks.snapshot``)."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "benchmarks.snapshot", *session.posargs)
+
+
 @nox.session
 def stress(session: nox.Session) -> None:
     """Run the core's tests under the ``stress`` Hypothesis profile (arguments go to pytest)."""

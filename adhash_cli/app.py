@@ -12,7 +12,18 @@ from typing import Annotated
 import typer
 
 from adhash._version import __version__
-from adhash_cli.commands import demo, generate_csv, info, profile, run_csv, workload_dna
+from adhash_cli.commands import (
+    compact_snapshot,
+    demo,
+    generate_csv,
+    info,
+    inspect_snapshot,
+    profile,
+    run_csv,
+    store,
+    verify_snapshot,
+    workload_dna,
+)
 from adhash_cli.output import GlobalOptions
 
 __all__ = ["create_app"]
@@ -34,6 +45,13 @@ def create_app() -> typer.Typer:
     app.command("profile")(profile.profile)
     app.command("workload-dna")(workload_dna.workload_dna)
     app.command("demo")(demo.demo)
+    app.command("inspect-snapshot")(inspect_snapshot.inspect_snapshot)
+    app.command("verify-snapshot")(verify_snapshot.verify_snapshot)
+    app.command("compact-snapshot")(compact_snapshot.compact_snapshot)
+    app.command("put")(store.put)
+    app.command("get")(store.get)
+    app.command("del")(store.delete)
+    app.command("items")(store.items)
     return app
 
 

@@ -18,9 +18,12 @@ another. For chaining that is harmless (a chain's length does not depend on inse
 CompactMap iterates in insertion order, not slot order; but a Robin Hood table copied in slot
 order into a growing table with a shifted layout builds long clusters on the way (measured: a
 displacement of 340 where a shuffled copy reaches 10). So Robin Hood takes its home slot by
-*multiply-shift* (Dietzfelbinger et al.): the low 30 bits of the mixed hash times a per-map odd
-multiplier, keeping the top bits of the 30-bit product. Different multipliers give unrelated
-slot orders, and the product of two 30-bit ints is a single machine multiplication.
+*multiply-shift* (Dietzfelbinger et al.): the low 30 bits of the mixed hash, xor-folded with its
+high half first (the tuple hash is close to affine in ``hash(key)``, so structured keys such as
+``i << 32`` would otherwise reach multiply-shift as an arithmetic progression, which some
+multipliers pile up), times a per-map odd multiplier, keeping the top bits of the 30-bit
+product. Different multipliers give unrelated slot orders, and the product of two 30-bit ints is
+a single machine multiplication.
 """
 
 from __future__ import annotations

@@ -128,7 +128,8 @@ class RobinHoodMap(HashMapBase[K, V]):
         >>> RobinHoodMap(a=1)["a"]
         1
         """
-        i = ((hash((key, self._salt)) & _WORD) * self._multiplier >> self._shift) & self._mask
+        h = hash((key, self._salt))
+        i = (((h ^ (h >> 32)) & _WORD) * self._multiplier >> self._shift) & self._mask
         keys = self._keys
         if keys[i] is key:
             return self._values[i]  # type: ignore[no-any-return]
@@ -154,7 +155,8 @@ class RobinHoodMap(HashMapBase[K, V]):
         >>> RobinHoodMap(a=1).get("b", 0)
         0
         """
-        i = ((hash((key, self._salt)) & _WORD) * self._multiplier >> self._shift) & self._mask
+        h = hash((key, self._salt))
+        i = (((h ^ (h >> 32)) & _WORD) * self._multiplier >> self._shift) & self._mask
         keys = self._keys
         if keys[i] is key:
             return self._values[i]
@@ -184,11 +186,13 @@ class RobinHoodMap(HashMapBase[K, V]):
 
     def _home(self, key: object) -> int:
         """The home slot of ``key``: see :mod:`adhash.maps._hashing`."""
-        return ((hash((key, self._salt)) & _WORD) * self._multiplier >> self._shift) & self._mask
+        h = hash((key, self._salt))
+        return (((h ^ (h >> 32)) & _WORD) * self._multiplier >> self._shift) & self._mask
 
     def _find(self, key: object) -> int:
         """The slot holding ``key``, or -1."""
-        i = ((hash((key, self._salt)) & _WORD) * self._multiplier >> self._shift) & self._mask
+        h = hash((key, self._salt))
+        i = (((h ^ (h >> 32)) & _WORD) * self._multiplier >> self._shift) & self._mask
         keys = self._keys
         dist = self._dist
         mask = self._mask
@@ -222,7 +226,8 @@ class RobinHoodMap(HashMapBase[K, V]):
             self._set_tombstone_mode(key, value)
             return
         mask = self._mask
-        i = ((hash((key, self._salt)) & _WORD) * self._multiplier >> self._shift) & self._mask
+        h = hash((key, self._salt))
+        i = (((h ^ (h >> 32)) & _WORD) * self._multiplier >> self._shift) & self._mask
         keys = self._keys
         dist = self._dist
         d = 1
@@ -363,7 +368,8 @@ class RobinHoodMap(HashMapBase[K, V]):
         size = self._size
         try:
             for key, value in zip(new_keys, new_values, strict=True):
-                i = ((hash((key, salt)) & _WORD) * multiplier >> shift) & mask
+                h = hash((key, salt))
+                i = (((h ^ (h >> 32)) & _WORD) * multiplier >> shift) & mask
                 d = 1
                 while True:
                     di = dist[i]
@@ -433,7 +439,8 @@ class RobinHoodMap(HashMapBase[K, V]):
         >>> m
         RobinHoodMap({'b': 2})
         """
-        i = ((hash((key, self._salt)) & _WORD) * self._multiplier >> self._shift) & self._mask
+        h = hash((key, self._salt))
+        i = (((h ^ (h >> 32)) & _WORD) * self._multiplier >> self._shift) & self._mask
         keys = self._keys
         if keys[i] is not key:
             i = self._find(key)

@@ -64,6 +64,8 @@ def _resolve_key(key: Any) -> bytes | None:
     if key is None or key == b"":
         return None
     if isinstance(key, bytes):
+        if len(key) > 64:
+            raise BadInputError(f"a snapshot key is at most 64 bytes, got {len(key)}")
         return key
     raise BadInputError(f"key must be bytes or None, got {type(key).__name__}")
 
@@ -304,15 +306,18 @@ def load(
             all_values += values
         if not reader.finish():
             raise InvariantError(f"snapshot {reader.path}: file checksum mismatch")
-        if len(set(all_keys)) != len(all_keys):
+        if type(m) is dict:
+            m.update(zip(all_keys, all_values, strict=True))
+            repeated = len(m) != len(all_keys)
+        else:
+            repeated = len(set(all_keys)) != len(all_keys)
+            if not repeated:
+                m._load_absent(all_keys, all_values)
+        if repeated:
             raise InvariantError(
                 f"snapshot {reader.path}: the file repeats keys",
                 hint="`adhash verify-snapshot --repair` keeps the first of each",
             )
-        if type(m) is dict:
-            m.update(zip(all_keys, all_values, strict=True))
-        else:
-            m._load_absent(all_keys, all_values)
         if len(m) != reader.header.entry_count:
             raise InvariantError(
                 f"snapshot {reader.path}: {reader.header.entry_count} entries declared, "
@@ -495,7 +500,10 @@ def verify(
             if type(m) is not dict:
                 try:
                     m.check_invariants()
-                    details.append("rebuilt map passes check_invariants()")
+                    details.append(
+                        "rebuilt map passes check_invariants()"
+                        + (" (from the chunks that could be read)" if problems else "")
+                    )
                 except InvariantError as exc:
                     problems.append(f"rebuilt map: {exc.detail}")
     except AdhashError as exc:

@@ -203,9 +203,9 @@ class SnapshotReader:
         self.path = Path(path)
         self.limits = limits if limits is not None else SnapshotLimits()
         self._key = key
+        if self.path.is_dir():
+            raise IOFailureError(f"snapshot {self.path} is a directory, not a file")
         try:
-            if self.path.is_dir():
-                raise IOFailureError(f"snapshot {self.path} is a directory, not a file")
             self._handle: IO[bytes] = open(self.path, "rb")  # noqa: SIM115 - closed in close()
             self._size = os.fstat(self._handle.fileno()).st_size
         except FileNotFoundError:

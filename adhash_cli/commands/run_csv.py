@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,15 +17,16 @@ if TYPE_CHECKING:
 __all__ = ["run_csv"]
 
 _MODE_HELP = (
-    "Backend: adaptive, chaining, robinhood, compact, or dict (the built-in reference). "
-    "The original's names fast-insert, fast-lookup and memory-tight are accepted."
+    "Backend: adaptive (default), chaining, robinhood, compact, or dict (the built-in "
+    "reference). The original's names fast-insert, fast-lookup and memory-tight are accepted. "
+    "With --snapshot-in the snapshot's backend is used instead."
 )
 
 
 def run_csv(
     ctx: typer.Context,
     csv: Annotated[Path, typer.Option("--csv", help="The workload CSV to replay.")],
-    mode: Annotated[str, typer.Option("--mode", help=_MODE_HELP)] = "adaptive",
+    mode: Annotated[str | None, typer.Option("--mode", help=_MODE_HELP)] = None,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="Validate the workload and report its size; run nothing."),
@@ -91,13 +93,34 @@ def run_csv(
             help="Show a progress bar on stderr (default: when stderr is a terminal).",
         ),
     ] = None,
+    snapshot_in: Annotated[
+        Path | None,
+        typer.Option(
+            help="Start from the map in this snapshot (its backend and hash seed are used)."
+        ),
+    ] = None,
+    snapshot_out: Annotated[
+        Path | None,
+        typer.Option(help="Save the final map to this snapshot file (atomically)."),
+    ] = None,
 ) -> None:
     """Replay a workload CSV on a backend: throughput, latency percentiles, map statistics."""
+    from adhash.errors import BadInputError
     from adhash.replay import ReplayOptions, resolve_mode
     from adhash.workload.format import Limits, validate_workload
 
     limits = Limits(max_rows=csv_max_rows, max_bytes=csv_max_bytes)
-    resolved = resolve_mode(mode)
+    resolved: str = resolve_mode(mode or "adaptive")
+    start = None
+    if snapshot_in is not None:
+        if hash_seed is not None:
+            raise BadInputError(
+                "--hash-seed applies to a new map; the --snapshot-in map keeps its own seed",
+                hint="leave out --hash-seed",
+            )
+        start = _StartingSnapshot.read(snapshot_in)
+        resolved = start.mode
+        hash_seed = start.hash_seed
     if dry_run:
         info = validate_workload(csv, limits=limits)
         data = {
@@ -110,6 +133,8 @@ def run_csv(
             "key_type": info.key_type,
             "op_counts": info.op_counts,
         }
+        if snapshot_in is not None:
+            data["snapshot_in"] = str(snapshot_in)
         emit(
             ctx,
             "run-csv",
@@ -137,13 +162,48 @@ def run_csv(
         metrics_append=metrics_append,
         json_summary_out=json_summary_out,
         show_progress=progress if progress is not None else not is_json(ctx),
+        initial_map=start.map if start is not None else None,
+        snapshot_out=snapshot_out,
     )
     result: dict[str, Any] = {
         "status": "completed",
         **summary.model_dump(mode="json", by_alias=True),
         "summary_file": str(json_summary_out) if json_summary_out else None,
+        "snapshot_in": str(snapshot_in) if snapshot_in is not None else None,
+        "snapshot_out": str(snapshot_out) if snapshot_out is not None else None,
     }
-    emit(ctx, "run-csv", result, render_summary(summary, json_summary_out))
+    text = render_summary(summary, json_summary_out)
+    if start is not None:
+        ignored = f"; --mode {mode} ignored" if mode and resolve_mode(mode) != start.mode else ""
+        text += f"\nsnapshot in: {snapshot_in} ({start.mode}, {start.entries:,} entries{ignored})"
+    if snapshot_out is not None:
+        text += f"\nsnapshot out: {snapshot_out} ({summary.final_stats.size:,} entries)"
+    emit(ctx, "run-csv", result, text)
+
+
+@dataclass(frozen=True, slots=True)
+class _StartingSnapshot:
+    """The map a run starts from, with the mode and hash seed that describe it."""
+
+    mode: str
+    hash_seed: int | None
+    entries: int
+    map: Any
+
+    @classmethod
+    def read(cls, path: Path) -> _StartingSnapshot:
+        """Load ``path`` (every checksum checked) and read the seed its header records."""
+        from adhash.snapshot import inspect, load
+
+        m = load(path)
+        seed = inspect(path, limit=0).config.get("hash_seed")
+        return cls(
+            # AdaptiveMap's backend_name is "adaptive": the mode, whatever it runs on now.
+            mode="dict" if isinstance(m, dict) else str(m.backend_name),
+            hash_seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+            entries=len(m),
+            map=m,
+        )
 
 
 def parse_percentiles(text: str) -> tuple[float, ...]:
@@ -178,8 +238,12 @@ def execute_run(
     json_summary_out: Path | None = None,
     show_progress: bool = False,
     initial_map: Any = None,
+    snapshot_out: Path | None = None,
 ) -> RunSummary:
-    """Run one replay with its sinks, progress bar and summary file; return the summary."""
+    """Run one replay with its sinks, progress bar and summary file; return the summary.
+
+    ``initial_map`` starts the replay from an existing map; ``snapshot_out`` saves the final map.
+    """
     from adhash.atomic import atomic_write_bytes
     from adhash.metrics.records import dump
     from adhash.metrics.sinks import NDJSONSink
@@ -203,7 +267,7 @@ def execute_run(
         metrics_file = str(sink.path)
     try:
         with ProgressReporter(csv, enabled=show_progress) as reporter:
-            summary, _final = replay(
+            summary, final_map = replay(
                 csv,
                 options,
                 sinks=sinks,
@@ -221,6 +285,10 @@ def execute_run(
         raise
     for sink in sinks:
         sink.close()
+    if snapshot_out is not None:
+        from adhash.snapshot import save
+
+        save(final_map, snapshot_out)
     if json_summary_out is not None:
         atomic_write_bytes(json_summary_out, dump(summary, pretty=True))
     return summary

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,11 +25,15 @@ RunCli = Callable[..., Outcome]
 """The type of the ``run_cli`` fixture: ``run_cli(*args, app=None) -> Outcome``."""
 
 
-def run_python(*args: str) -> Outcome:
-    """Run ``python *args`` from the repository root in a fresh interpreter."""
+def run_python(*args: str, env: Mapping[str, str] | None = None) -> Outcome:
+    """Run ``python *args`` from the repository root in a fresh interpreter.
+
+    ``env`` adds variables to (or overrides them in) the inherited environment.
+    """
     completed = subprocess.run(
         [sys.executable, *args],
         cwd=REPO_ROOT,
+        env={**os.environ, **env} if env is not None else None,
         capture_output=True,
         text=True,
         timeout=60,

@@ -20,7 +20,7 @@ from typing import Any
 
 from adhash.workload.format import WorkloadReader
 from adhash.workload.generate import GeneratorSpec, generate
-from benchmarks.report import machine_metadata
+from benchmarks.report import machine_metadata, write_suite_results
 
 MODES = ("dict", "chaining", "robinhood", "compact", "adaptive")
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -165,11 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = RESULTS / "scratch"
     workdir.mkdir(parents=True, exist_ok=True)
     result = run(args.ops, args.repeats, args.seed, workdir)
-    markdown = render_markdown(result)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    args.out.with_suffix(".md").write_text(markdown, encoding="utf-8")
-    print(markdown)
+    write_suite_results(result, render_markdown(result), args.out)
     return 0
 
 

@@ -317,3 +317,11 @@ def write_reports(run: BenchmarkRun, json_path: Path) -> str:
     markdown = render_markdown(run)
     json_path.with_suffix(".md").write_text(markdown)
     return markdown
+
+
+def write_suite_results(result: dict[str, Any], markdown: str, out: Path) -> None:
+    """Write a suite's JSON to ``out`` and its Markdown beside it, and print the Markdown."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    out.with_suffix(".md").write_text(markdown, encoding="utf-8")
+    print(markdown)

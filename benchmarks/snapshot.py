@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import gc
 import gzip
-import json
 import pickle
 import random
 import statistics
@@ -25,7 +24,7 @@ from typing import Any
 
 from adhash import AdaptiveMap, ChainingMap, CompactMap, RobinHoodMap
 from adhash.snapshot import load, save
-from benchmarks.report import machine_metadata
+from benchmarks.report import machine_metadata, write_suite_results
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CONTENDERS: dict[str, Callable[[dict[str, str]], Any]] = {
@@ -208,11 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = RESULTS / "scratch"
     workdir.mkdir(parents=True, exist_ok=True)
     result = run(args.entries, args.repeats, args.seed, workdir)
-    markdown = render_markdown(result)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    args.out.with_suffix(".md").write_text(markdown, encoding="utf-8")
-    print(markdown)
+    write_suite_results(result, render_markdown(result), args.out)
     return 0
 
 

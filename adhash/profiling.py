@@ -20,7 +20,7 @@ from typing import Any
 
 from adhash.errors import BadInputError
 from adhash.maps import AdaptivePolicy
-from adhash.replay import build_map
+from adhash.replay import backend_name_of, build_map
 from adhash.workload.format import Limits, WorkloadReader
 
 __all__ = ["BackendTiming", "ProfileReport", "profile_workload"]
@@ -94,7 +94,7 @@ def _replay_once(
     finally:
         if gc_was_enabled:
             gc.enable()
-    backend = "dict" if isinstance(m, dict) else getattr(m, "backend", m.backend_name)
+    backend = backend_name_of(m)
     return (len(ops) / elapsed if elapsed > 0 else float("inf")), backend
 
 

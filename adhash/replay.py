@@ -59,6 +59,7 @@ __all__ = [
     "MODES",
     "MODE_ALIASES",
     "ReplayOptions",
+    "backend_name_of",
     "build_map",
     "calibrate_timer",
     "content_digest",
@@ -223,7 +224,7 @@ class _Run:
             if initial is not None
             else build_map(self.mode, policy=options.policy, hash_seed=options.hash_seed)
         )
-        self.start_backend = _backend_name(self.map)
+        self.start_backend = backend_name_of(self.map)
         self.reference: dict[Any, Any] | None = dict(_pairs(self.map)) if options.verify else None
         self.guardrails = Guardrails(options.guardrails)
         self.histograms = {name: LatencyHistogram() for name in ("overall", *_OP_NAMES)}
@@ -261,7 +262,7 @@ class _Run:
             seq=self.events,
             t=time.perf_counter() - self.t0,
             type=kind,  # type: ignore[arg-type]
-            backend=_backend_name(self.map),
+            backend=backend_name_of(self.map),
             message=message,
             data=data or {},
         )
@@ -491,7 +492,7 @@ class _Run:
                 if result != expected or len(m) != len(reference):
                     raise InvariantError(
                         f"line {batch.line(offset)}: {_OP_NAMES[op]} {key!r} returned "
-                        f"{result!r} on {_backend_name(m)}, dict returned {expected!r} "
+                        f"{result!r} on {backend_name_of(m)}, dict returned {expected!r} "
                         f"(sizes {len(m)} and {len(reference)})",
                         hint="the backend disagrees with dict: this is a bug, please report it",
                     )
@@ -578,7 +579,12 @@ class _Run:
         )
 
 
-def _backend_name(m: Any) -> str:
+def backend_name_of(m: Any) -> str:
+    """The backend a map (or ``dict``) serves operations with now.
+
+    >>> backend_name_of({}), backend_name_of(build_map("fast-insert"))
+    ('dict', 'chaining')
+    """
     if isinstance(m, dict):
         return "dict"
     return m.backend if isinstance(m, AdaptiveMap) else m.backend_name
@@ -618,7 +624,7 @@ def replay(
     elapsed = time.perf_counter() - run.t0
     run.emit_event(
         "complete",
-        f"{run.ops_done} operations in {elapsed:.3f} s on {_backend_name(run.map)}",
+        f"{run.ops_done} operations in {elapsed:.3f} s on {backend_name_of(run.map)}",
         {"ops": run.ops_done},
     )
     run.tick()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from adhash._version import __version__
@@ -44,8 +44,12 @@ def run_demo(
     seed: int = 42,
     modes: Sequence[str] = MODES,
     on_mode: Callable[[str], None] | None = None,
+    options: ReplayOptions | None = None,
 ) -> DemoResult:
     """Generate a uniform workload into ``out_dir`` and replay it on every mode.
+
+    ``options`` (from the configuration) sets everything but the mode of each run; its hash seed
+    defaults to ``seed``.
 
     Complexity: O(ops × modes).
     """
@@ -55,6 +59,9 @@ def run_demo(
     manifest = generate(spec, workload)
     summaries: list[tuple[RunSummary, Path, Path]] = []
     ordered = ["dict", *[mode for mode in modes if mode != "dict"]]
+    base = options if options is not None else ReplayOptions(hash_seed=seed)
+    if base.hash_seed is None:
+        base = replace(base, hash_seed=seed)
     for mode in ordered:
         if on_mode is not None:
             on_mode(mode)
@@ -63,7 +70,7 @@ def run_demo(
         with NDJSONSink(metrics_path) as sink:
             summary, _final = replay(
                 workload,
-                ReplayOptions(mode=mode, hash_seed=seed),
+                replace(base, mode=mode),
                 sinks=[sink],
                 metrics_file=str(metrics_path),
             )

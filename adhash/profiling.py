@@ -73,9 +73,14 @@ class ProfileReport:
 
 
 def _replay_once(
-    mode: str, ops: list[int], keys: list[Any], values: list[Any]
+    mode: str,
+    ops: list[int],
+    keys: list[Any],
+    values: list[Any],
+    policy: AdaptivePolicy,
+    hash_seed: int | None,
 ) -> tuple[float, str]:
-    m = build_map(mode, policy=AdaptivePolicy())
+    m = build_map(mode, policy=policy, hash_seed=hash_seed)
     get = m.get
     pop = m.pop
     setitem = m.__setitem__
@@ -105,8 +110,12 @@ def profile_workload(
     repeats: int = 5,
     candidates: Sequence[str] = CANDIDATES,
     limits: Limits | None = None,
+    policy: AdaptivePolicy | None = None,
+    hash_seed: int | None = None,
 ) -> ProfileReport:
     """Recommend the fastest backend for the workload at ``path``, with the evidence.
+
+    ``policy`` and ``hash_seed`` build the maps (the policy also sizes the fixed backends).
 
     Complexity: O(sample_rows × repeats × backends).
     """
@@ -138,7 +147,9 @@ def profile_workload(
     finals: dict[str, str] = {}
     for _ in range(repeats):
         for mode in modes:
-            rate, finals[mode] = _replay_once(mode, ops, keys, values)
+            rate, finals[mode] = _replay_once(
+                mode, ops, keys, values, policy or AdaptivePolicy(), hash_seed
+            )
             samples[mode].append(rate)
     dict_median = statistics.median(samples["dict"])
     timings = tuple(

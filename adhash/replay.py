@@ -106,6 +106,8 @@ def build_map(
 ) -> Any:
     """A fresh, empty map for ``mode`` (``dict`` for the reference mode).
 
+    The policy's sizes and Robin Hood deletion strategy also build the fixed backends.
+
     >>> type(build_map("memory-tight")).__name__
     'CompactMap'
     """
@@ -114,8 +116,20 @@ def build_map(
         return {}
     if resolved == "adaptive":
         return AdaptiveMap(policy=policy, hash_seed=hash_seed)
-    backend = {"chaining": ChainingMap, "robinhood": RobinHoodMap, "compact": CompactMap}[resolved]
-    return backend(hash_seed=hash_seed)
+    sizes = policy if policy is not None else AdaptivePolicy()
+    if resolved == "chaining":
+        return ChainingMap(
+            buckets=sizes.chaining_buckets,
+            groups_per_bucket=sizes.groups_per_bucket,
+            hash_seed=hash_seed,
+        )
+    if resolved == "robinhood":
+        return RobinHoodMap(
+            capacity=sizes.robinhood_capacity,
+            deletion=sizes.robinhood_deletion,
+            hash_seed=hash_seed,
+        )
+    return CompactMap(capacity=sizes.compact_capacity, hash_seed=hash_seed)
 
 
 def calibrate_timer(rounds: int = 20_000) -> int:

@@ -14,6 +14,7 @@ import typer
 from adhash._version import __version__
 from adhash_cli.commands import (
     compact_snapshot,
+    config,
     demo,
     generate_csv,
     info,
@@ -52,6 +53,9 @@ def create_app() -> typer.Typer:
     app.command("get")(store.get)
     app.command("del")(store.delete)
     app.command("items")(store.items)
+    app.add_typer(config.config_app)
+    app.command("config-wizard")(config.config_wizard)
+    app.command("config-edit")(config.config_edit)
     return app
 
 

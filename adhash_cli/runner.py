@@ -58,6 +58,9 @@ def run(app: typer.Typer, argv: Sequence[str]) -> int:
     except (typer.Abort, KeyboardInterrupt):
         failure = _InterruptedRunError("interrupted")
     except typer.TyperException as usage_error:
+        if type(usage_error).__name__ == "NoArgsIsHelpError":
+            # A command group run bare (`adhash config`) has printed its help, as --help would.
+            return 0
         failure = BadInputError(usage_error.format_message(), hint=_USAGE_HINT)
     except Exception as unexpected:
         if os.environ.get("ADHASH_DEBUG") == "1":

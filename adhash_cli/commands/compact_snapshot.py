@@ -9,6 +9,7 @@ import typer
 
 from adhash_cli.commands.inspect_snapshot import describe_stats
 from adhash_cli.output import emit
+from adhash_cli.settings import ConfigOption, SetOption, resolve_settings
 
 __all__ = ["compact_snapshot"]
 
@@ -20,6 +21,8 @@ def compact_snapshot(
         Path,
         typer.Option("--out", help="Where to write the compacted snapshot (may be --in)."),
     ],
+    config: ConfigOption = None,
+    sets: SetOption = None,
 ) -> None:
     """Load a snapshot (fully verified), rebuild its map right-sized, save it recompressed.
 
@@ -27,7 +30,8 @@ def compact_snapshot(
     """
     from adhash.snapshot import compact
 
-    report = compact(source, out)
+    limits = resolve_settings(config, sets).settings.snapshot_limits()
+    report = compact(source, out, limits=limits)
     change = report.bytes_after - report.bytes_before
     share = f" ({change / report.bytes_before:+.1%})" if report.bytes_before else ""
     text = "\n".join(

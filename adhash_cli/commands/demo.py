@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from adhash_cli.output import emit, is_json
+from adhash_cli.settings import ConfigOption, SetOption, resolve_settings
 
 __all__ = ["demo"]
 
@@ -24,19 +25,28 @@ def demo(
     read_ratio: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Share of operations that are gets.")
     ] = 0.8,
-    seed: Annotated[int, typer.Option(help="Seed of the workload and of the maps' layout.")] = 42,
+    seed: Annotated[
+        int,
+        typer.Option(
+            help="Seed of the workload, and of the maps' layout unless maps.hash_seed is set."
+        ),
+    ] = 42,
+    config: ConfigOption = None,
+    sets: SetOption = None,
 ) -> None:
     """Generate a workload, replay it on dict and every backend, and write a comparison report."""
     from adhash.demo import run_demo
     from adhash.reporting import render_comparison_markdown
 
     quiet = is_json(ctx)
+    settings = resolve_settings(config, sets).settings
     result = run_demo(
         out_dir,
         ops=ops,
         key_space=key_space,
         read_ratio=read_ratio,
         seed=seed,
+        options=settings.replay_options(),
         on_mode=None if quiet else lambda mode: typer.echo(f"replaying on {mode} ...", err=True),
     )
     data = {

@@ -10,6 +10,7 @@ import typer
 
 from adhash_cli.keys import parse_key
 from adhash_cli.output import emit
+from adhash_cli.settings import ConfigOption, SetOption, resolve_settings
 
 if TYPE_CHECKING:
     from adhash.snapshot import SnapshotInfo
@@ -49,6 +50,8 @@ def inspect_snapshot(
     limit: Annotated[
         int, typer.Option("--limit", min=0, help="Entries in the preview (0: none).")
     ] = 20,
+    config: ConfigOption = None,
+    sets: SetOption = None,
 ) -> None:
     """Show a snapshot's header and statistics, a preview of its entries, and a key lookup.
 
@@ -60,11 +63,16 @@ def inspect_snapshot(
 
     if int_key and key is None:
         raise BadInputError("--int-key needs --key", hint="e.g. --key 42 --int-key")
+    limits = resolve_settings(config, sets).settings.snapshot_limits()
     if key is None:
-        info = inspect(source, contains=contains, limit=limit)
+        info = inspect(source, contains=contains, limit=limit, limits=limits)
     else:
         info = inspect(
-            source, contains=contains, limit=limit, lookup=parse_key(key, int_key=int_key)
+            source,
+            contains=contains,
+            limit=limit,
+            lookup=parse_key(key, int_key=int_key),
+            limits=limits,
         )
     emit(ctx, "inspect-snapshot", info.as_dict(), _render(info, contains))
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from adhash_cli.output import emit, is_json
+from adhash_cli.settings import ConfigOption, SetOption, resolve_settings
 
 __all__ = ["profile"]
 
@@ -27,15 +28,26 @@ def profile(
         typer.Option(
             "--then",
             help="Another adhash command line to run with --mode <recommended> added, quoted, "
-            "e.g. --then 'run-csv --csv w.csv --json-summary-out s.json'.",
+            "e.g. --then 'run-csv --csv w.csv --json-summary-out s.json'. It gets this "
+            "command's --config and --set too.",
         ),
     ] = None,
+    config: ConfigOption = None,
+    sets: SetOption = None,
 ) -> None:
     """Replay a sample on every backend and recommend the fastest (adaptive included)."""
     from adhash.errors import BadInputError
     from adhash.profiling import profile_workload
 
-    report = profile_workload(csv, sample_rows=sample_rows, repeats=repeats)
+    settings = resolve_settings(config, sets).settings
+    report = profile_workload(
+        csv,
+        sample_rows=sample_rows,
+        repeats=repeats,
+        limits=settings.workload_limits(),
+        policy=settings.policy(),
+        hash_seed=settings.maps.hash_seed,
+    )
     lines = [
         f"profile of {csv}: {report.sample_rows:,} rows × {report.repeats} repeats per backend",
         f"{'mode':<10} {'median ops/s':>14} {'min':>12} {'max':>12} {'× dict time':>12}",
@@ -65,4 +77,8 @@ def profile(
 
     argv = ["--json"] if is_json(ctx) else []
     argv += [*words, "--mode", report.recommended_mode]
+    if config is not None:
+        argv += ["--config", str(config)]
+    for text in sets or []:
+        argv += ["--set", text]
     create_app()(argv, standalone_mode=False, prog_name="adhash")

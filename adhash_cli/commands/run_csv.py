@@ -10,14 +10,16 @@ import typer
 
 from adhash_cli.output import emit, is_json
 from adhash_cli.progress import ProgressReporter
+from adhash_cli.settings import ConfigOption, SetOption, resolve_settings, setting_help
 
 if TYPE_CHECKING:
     from adhash.metrics.records import RunSummary
+    from adhash.snapshot.container import SnapshotLimits
 
 __all__ = ["run_csv"]
 
 _MODE_HELP = (
-    "Backend: adaptive (default), chaining, robinhood, compact, or dict (the built-in "
+    "Backend: adaptive, chaining, robinhood, compact, or dict (the built-in "
     "reference). The original's names fast-insert, fast-lookup and memory-tight are accepted. "
     "With --snapshot-in the snapshot's backend is used instead."
 )
@@ -26,38 +28,75 @@ _MODE_HELP = (
 def run_csv(
     ctx: typer.Context,
     csv: Annotated[Path, typer.Option("--csv", help="The workload CSV to replay.")],
-    mode: Annotated[str | None, typer.Option("--mode", help=_MODE_HELP)] = None,
+    mode: Annotated[
+        str | None, typer.Option("--mode", help=setting_help("replay.mode", _MODE_HELP))
+    ] = None,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="Validate the workload and report its size; run nothing."),
     ] = False,
     csv_max_rows: Annotated[
-        int, typer.Option(min=0, help="Refuse workloads with more rows (0 disables the limit).")
-    ] = 5_000_000,
+        int | None,
+        typer.Option(
+            min=0,
+            help=setting_help(
+                "replay.max_rows", "Refuse workloads with more rows (0 disables the limit)."
+            ),
+        ),
+    ] = None,
     csv_max_bytes: Annotated[
-        int, typer.Option(min=0, help="Refuse larger workload files (0 disables the limit).")
-    ] = 500 * 2**20,
+        int | None,
+        typer.Option(
+            min=0,
+            help=setting_help(
+                "replay.max_bytes", "Refuse larger workload files (0 disables the limit)."
+            ),
+        ),
+    ] = None,
     latency_sample_every: Annotated[
-        int, typer.Option(min=1, help="Time one operation in this many (1 times every one).")
-    ] = 64,
+        int | None,
+        typer.Option(
+            min=1,
+            help=setting_help(
+                "replay.latency_sample_every", "Time one operation in this many (1 times all)."
+            ),
+        ),
+    ] = None,
     percentiles: Annotated[
-        str, typer.Option(help="Latency percentiles to report, comma-separated; max = 100.")
-    ] = "50,90,99,99.9,max",
+        str | None,
+        typer.Option(
+            help=setting_help(
+                "replay.percentiles", "Latency percentiles to report, comma-separated; max = 100."
+            )
+        ),
+    ] = None,
     warmup_ops: Annotated[
-        int, typer.Option(min=0, help="Operations run first and left out of every measurement.")
-    ] = 0,
+        int | None,
+        typer.Option(
+            min=0,
+            help=setting_help(
+                "replay.warmup_ops", "Operations run first and left out of every measurement."
+            ),
+        ),
+    ] = None,
     target_rate: Annotated[
         float | None,
         typer.Option(
             min=0.001,
-            help="Schedule this many operations per second and also measure latency from each "
-            "operation's intended start (corrects coordinated omission). Default: as fast as "
-            "possible.",
+            help=setting_help(
+                "replay.target_rate",
+                "Schedule this many operations per second and also measure latency from each "
+                "operation's intended start (corrects coordinated omission); none runs as "
+                "fast as possible.",
+            ),
         ),
     ] = None,
     tick_interval: Annotated[
-        float, typer.Option(min=0.01, help="Seconds between metrics ticks.")
-    ] = 0.5,
+        float | None,
+        typer.Option(
+            min=0.01, help=setting_help("replay.tick_interval", "Seconds between metrics ticks.")
+        ),
+    ] = None,
     metrics_out_dir: Annotated[
         Path | None,
         typer.Option(
@@ -76,7 +115,13 @@ def run_csv(
         typer.Option(help="Replay on a dict alongside; stop at the first difference (exit 3)."),
     ] = False,
     hash_seed: Annotated[
-        int | None, typer.Option(help="Seed the maps' index mixing for a reproducible layout.")
+        int | None,
+        typer.Option(
+            min=0,
+            help=setting_help(
+                "maps.hash_seed", "Seed the maps' index mixing for a reproducible layout."
+            ),
+        ),
     ] = None,
     metrics: Annotated[
         bool,
@@ -103,14 +148,32 @@ def run_csv(
         Path | None,
         typer.Option(help="Save the final map to this snapshot file (atomically)."),
     ] = None,
+    config: ConfigOption = None,
+    sets: SetOption = None,
 ) -> None:
     """Replay a workload CSV on a backend: throughput, latency percentiles, map statistics."""
     from adhash.errors import BadInputError
-    from adhash.replay import ReplayOptions, resolve_mode
-    from adhash.workload.format import Limits, validate_workload
+    from adhash.replay import resolve_mode
+    from adhash.workload.format import validate_workload
 
-    limits = Limits(max_rows=csv_max_rows, max_bytes=csv_max_bytes)
-    resolved: str = resolve_mode(mode or "adaptive")
+    settings = resolve_settings(
+        config,
+        sets,
+        {
+            "replay.mode": (mode, "--mode"),
+            "replay.max_rows": (csv_max_rows, "--csv-max-rows"),
+            "replay.max_bytes": (csv_max_bytes, "--csv-max-bytes"),
+            "replay.latency_sample_every": (latency_sample_every, "--latency-sample-every"),
+            "replay.percentiles": (percentiles, "--percentiles"),
+            "replay.warmup_ops": (warmup_ops, "--warmup-ops"),
+            "replay.target_rate": (target_rate, "--target-rate"),
+            "replay.tick_interval": (tick_interval, "--tick-interval"),
+            "maps.hash_seed": (hash_seed, "--hash-seed"),
+        },
+    ).settings
+    limits = settings.workload_limits()
+    resolved: str = settings.replay.mode
+    seed = settings.maps.hash_seed
     start = None
     if snapshot_in is not None:
         if hash_seed is not None:
@@ -118,9 +181,9 @@ def run_csv(
                 "--hash-seed applies to a new map; the --snapshot-in map keeps its own seed",
                 hint="leave out --hash-seed",
             )
-        start = _StartingSnapshot.read(snapshot_in)
+        start = _StartingSnapshot.read(snapshot_in, settings.snapshot_limits())
         resolved = start.mode
-        hash_seed = start.hash_seed
+        seed = start.hash_seed
     if dry_run:
         info = validate_workload(csv, limits=limits)
         data = {
@@ -143,17 +206,8 @@ def run_csv(
             f"{info.key_type} keys): {csv}",
         )
         return
-    options = ReplayOptions(
-        mode=resolved,
-        latency_sample_every=latency_sample_every,
-        percentiles=parse_percentiles(percentiles),
-        warmup_ops=warmup_ops,
-        target_rate=target_rate,
-        tick_interval=tick_interval,
-        verify=verify,
-        hash_seed=hash_seed,
-        limits=limits,
-        collect_metrics=metrics,
+    options = settings.replay_options(
+        mode=resolved, hash_seed=seed, verify=verify, collect_metrics=metrics
     )
     summary = execute_run(
         csv,
@@ -164,6 +218,7 @@ def run_csv(
         show_progress=progress if progress is not None else not is_json(ctx),
         initial_map=start.map if start is not None else None,
         snapshot_out=snapshot_out,
+        snapshot_level=settings.snapshot.compression_level,
     )
     result: dict[str, Any] = {
         "status": "completed",
@@ -191,12 +246,12 @@ class _StartingSnapshot:
     map: Any
 
     @classmethod
-    def read(cls, path: Path) -> _StartingSnapshot:
+    def read(cls, path: Path, limits: SnapshotLimits) -> _StartingSnapshot:
         """Load ``path`` (every checksum checked) and read the seed its header records."""
         from adhash.snapshot import inspect, load
 
-        m = load(path)
-        seed = inspect(path, limit=0).config.get("hash_seed")
+        m = load(path, limits=limits)
+        seed = inspect(path, limit=0, limits=limits).config.get("hash_seed")
         return cls(
             # AdaptiveMap's backend_name is "adaptive": the mode, whatever it runs on now.
             mode="dict" if isinstance(m, dict) else str(m.backend_name),
@@ -204,29 +259,6 @@ class _StartingSnapshot:
             entries=len(m),
             map=m,
         )
-
-
-def parse_percentiles(text: str) -> tuple[float, ...]:
-    """``"50,99.9,max"`` → ``(50.0, 99.9, 100.0)``; BadInput on anything else."""
-    from adhash.errors import BadInputError
-
-    values: list[float] = []
-    for part in text.split(","):
-        word = part.strip().lower().removeprefix("p")
-        if not word:
-            continue
-        if word == "max":
-            values.append(100.0)
-            continue
-        try:
-            values.append(float(word))
-        except ValueError:
-            raise BadInputError(
-                f"--percentiles: {part.strip()!r} is not a number", hint="e.g. 50,90,99,99.9,max"
-            ) from None
-    if not values:
-        raise BadInputError("--percentiles lists no percentile", hint="e.g. 50,90,99,99.9,max")
-    return tuple(values)
 
 
 def execute_run(
@@ -239,6 +271,7 @@ def execute_run(
     show_progress: bool = False,
     initial_map: Any = None,
     snapshot_out: Path | None = None,
+    snapshot_level: int = 3,
 ) -> RunSummary:
     """Run one replay with its sinks, progress bar and summary file; return the summary.
 
@@ -288,7 +321,7 @@ def execute_run(
     if snapshot_out is not None:
         from adhash.snapshot import save
 
-        save(final_map, snapshot_out)
+        save(final_map, snapshot_out, level=snapshot_level)
     if json_summary_out is not None:
         atomic_write_bytes(json_summary_out, dump(summary, pretty=True))
     return summary

@@ -14,6 +14,7 @@ import typer
 
 from adhash_cli.keys import json_item, parse_key, show_item
 from adhash_cli.output import emit, is_json
+from adhash_cli.settings import ConfigOption, SetOption, resolve_settings
 
 __all__ = ["delete", "get", "items", "put"]
 
@@ -32,23 +33,29 @@ def put(
         str | None,
         typer.Option(
             "--mode",
-            help="Backend of a new store: adaptive (default), chaining, robinhood, compact or "
-            "dict. Used only when put creates the store.",
+            help="Backend of a new store: adaptive, chaining, robinhood, compact or dict. Used "
+            "only when put creates the store; the configuration's maps and adaptive settings "
+            "build it. Default: adaptive, or the setting replay.mode.",
         ),
     ] = None,
+    config: ConfigOption = None,
+    sets: SetOption = None,
 ) -> None:
     """Store VALUE under KEY, creating the store file on first use."""
     from adhash.errors import BadInputError
-    from adhash.replay import build_map, resolve_mode
+    from adhash.replay import build_map
     from adhash.snapshot import load, save
 
     parsed = parse_key(key, int_key=int_key)
-    requested = resolve_mode(mode) if mode is not None else None
+    settings = resolve_settings(config, sets, {"replay.mode": (mode, "--mode")}).settings
+    requested = settings.replay.mode if mode is not None else None
     created = not store.exists()
     if created:
-        m = build_map(requested or "adaptive")
+        m = build_map(
+            settings.replay.mode, policy=settings.policy(), hash_seed=settings.maps.hash_seed
+        )
     else:
-        m = load(store)
+        m = load(store, limits=settings.snapshot_limits())
         if requested is not None and requested != _mode_of(m):
             raise BadInputError(
                 f"store {store} holds a {_mode_of(m)} map; --mode {requested} applies only "
@@ -56,7 +63,7 @@ def put(
                 hint="leave out --mode, or use a new --store",
             )
     m[parsed] = value
-    save(m, store)
+    save(m, store, level=settings.snapshot.compression_level)
     data = {"key": json_item(parsed), "value": value, "created": created, "size": len(m)}
     text = f"stored {show_item(parsed)} in {store} (size {len(m):,}"
     text += f", new {_mode_of(m)} store)" if created else ")"
@@ -64,7 +71,12 @@ def put(
 
 
 def get(
-    ctx: typer.Context, key: KeyArgument, store: StoreOption, int_key: IntKeyOption = False
+    ctx: typer.Context,
+    key: KeyArgument,
+    store: StoreOption,
+    int_key: IntKeyOption = False,
+    config: ConfigOption = None,
+    sets: SetOption = None,
 ) -> None:
     """Print the value stored under KEY.
 
@@ -72,7 +84,7 @@ def get(
     "not found" line on stderr (stdout stays empty) without it.
     """
     parsed = parse_key(key, int_key=int_key)
-    m = _load_existing(store)
+    m = _load_existing(store, config, sets)
     found = parsed in m
     value = m[parsed] if found else None
     if found or is_json(ctx):
@@ -83,17 +95,23 @@ def get(
 
 
 def delete(
-    ctx: typer.Context, key: KeyArgument, store: StoreOption, int_key: IntKeyOption = False
+    ctx: typer.Context,
+    key: KeyArgument,
+    store: StoreOption,
+    int_key: IntKeyOption = False,
+    config: ConfigOption = None,
+    sets: SetOption = None,
 ) -> None:
     """Remove KEY from the store; a missing key leaves the file untouched."""
     from adhash.snapshot import save
 
     parsed = parse_key(key, int_key=int_key)
-    m = _load_existing(store)
+    settings = resolve_settings(config, sets).settings
+    m = _load_existing(store, config, sets)
     deleted = parsed in m
     if deleted:
         del m[parsed]
-        save(m, store)
+        save(m, store, level=settings.snapshot.compression_level)
         text = f"deleted {show_item(parsed)} from {store} (size {len(m):,})"
     else:
         text = f"{show_item(parsed)} not found in {store}; nothing deleted"
@@ -106,9 +124,11 @@ def items(
     limit: Annotated[
         int | None, typer.Option("--limit", min=0, help="List at most this many (default all).")
     ] = None,
+    config: ConfigOption = None,
+    sets: SetOption = None,
 ) -> None:
     """List the store's entries sorted by key, one `KEY<tab>VALUE` line each."""
-    m = _load_existing(store)
+    m = _load_existing(store, config, sets)
     pairs = _sorted_items(m)
     if limit is not None:
         pairs = pairs[:limit]
@@ -127,16 +147,17 @@ def _mode_of(m: Any) -> str:
     return "dict" if isinstance(m, dict) else str(m.backend_name)
 
 
-def _load_existing(store: Path) -> Any:
+def _load_existing(store: Path, config: Path | None, sets: list[str] | None) -> Any:
     from adhash.errors import IOFailureError
     from adhash.snapshot import load
 
+    limits = resolve_settings(config, sets).settings.snapshot_limits()
     if not store.exists():
         raise IOFailureError(
             f"store not found: {store}",
             hint=f"`adhash put --store {store} KEY VALUE` creates it",
         )
-    return load(store)
+    return load(store, limits=limits)
 
 
 def _sorted_items(m: Any) -> list[tuple[Any, Any]]:

@@ -14,6 +14,7 @@ import typer
 
 from adhash.errors import InvariantError
 from adhash_cli.output import emit, is_json
+from adhash_cli.settings import ConfigOption, SetOption, resolve_settings
 
 if TYPE_CHECKING:
     from adhash.snapshot import RepairReport, VerifyReport
@@ -51,6 +52,8 @@ def verify_snapshot(
         Path | None,
         typer.Option("--out", help="Where --repair writes (never the --in file)."),
     ] = None,
+    config: ConfigOption = None,
+    sets: SetOption = None,
 ) -> None:
     """Verify a snapshot: checksums, records, entry count, duplicate keys, map invariants.
 
@@ -70,14 +73,15 @@ def verify_snapshot(
             "--out must differ from --in: repair never overwrites the file it reads",
             hint="write to a new file, check it, then replace the original yourself",
         )
+    limits = resolve_settings(config, sets).settings.snapshot_limits()
     # A file that cannot be opened is an IO error (exit 5), not a failed verification.
     try:
-        inspect(source, limit=0)
+        inspect(source, limit=0, limits=limits)
     except IOFailureError:
         raise
     except AdhashError:
         pass  # anything else about the file is a problem verify() reports
-    report = verify(source)
+    report = verify(source, limits=limits)
     repair_hint = (
         f"`adhash verify-snapshot --in {source} --repair --out REPAIRED` salvages the intact chunks"
     )
@@ -88,8 +92,8 @@ def verify_snapshot(
         data = {"verified": True, "report": report.as_dict(), "repair": None, "repaired": None}
         emit(ctx, "verify-snapshot", data, "\n".join(_report_lines(report, verbose)))
         return
-    salvage = repair_snapshot(source, out)
-    repaired = verify(out)
+    salvage = repair_snapshot(source, out, limits=limits)
+    repaired = verify(out, limits=limits)
     if not repaired.ok:
         _print_failure(ctx, repaired, verbose)
         raise SnapshotVerificationError(repaired, hint="the repaired file failed: please report")

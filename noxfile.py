@@ -37,6 +37,13 @@ def type_check(session: nox.Session) -> None:
 
 
 @nox.session
+def docs(session: nox.Session) -> None:
+    """Regenerate the command and settings references and the config schema in docs/."""
+    session.install("-e", ".[cli]")
+    session.run("python", "-m", "adhash_cli.reference", "--write")
+
+
+@nox.session
 def demo(session: nox.Session) -> None:
     """The main job: generate a workload, replay it on every backend, report (args go to it)."""
     session.install("-e", ".[cli]")

@@ -47,7 +47,7 @@ def run(app: typer.Typer, argv: Sequence[str]) -> int:
 
     Without arguments the help is shown, as ``adhash --help`` would.
     """
-    args = list(argv) or ["--help"]
+    args = _json_first(list(argv)) or ["--help"]
     failure: AdhashError
     try:
         outcome = typer.main.get_command(app).main(
@@ -75,6 +75,19 @@ def run(app: typer.Typer, argv: Sequence[str]) -> int:
         failure = _InterruptedRunError("interrupted")
     render_error(failure, as_json=_wants_json(args))
     return failure.exit_code
+
+
+def _json_first(args: list[str]) -> list[str]:
+    """``--json`` is a global flag; accept it after the command name too (before any ``--``).
+
+    >>> _json_first(["run-csv", "--csv", "w.csv", "--json"])
+    ['--json', 'run-csv', '--csv', 'w.csv']
+    """
+    options = args[: args.index("--")] if "--" in args else args
+    if "--json" not in options:
+        return args
+    cut = len(options)
+    return ["--json", *[arg for arg in options if arg != "--json"], *args[cut:]]
 
 
 def _wants_json(args: list[str]) -> bool:

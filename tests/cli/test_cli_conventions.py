@@ -143,3 +143,9 @@ def test_usage_error_from_a_subprocess_prints_no_traceback() -> None:
     outcome = run_python("-m", "adhash_cli", "--json", "info", "--bogus")
     assert (outcome.exit_code, outcome.stdout) == (2, "")
     assert orjson.loads(outcome.stderr)["error"] == "BadInput"
+
+
+def test_json_after_the_command_name_counts_as_the_global_flag(run_cli: RunCli) -> None:
+    outcome = run_cli("info", "--json")
+    assert outcome.exit_code == 0
+    assert orjson.loads(outcome.stdout)["command"] == "info"

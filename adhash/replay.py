@@ -355,6 +355,7 @@ class _Run:
             latency_ns=self.latency_summary(self.histograms),
             latency_histogram=self.histograms["overall"].buckets(),
             latency_samples=self.histograms["overall"].count,
+            latency_sum_ns=self.histograms["overall"].total,
             alerts=[AlertRecord.from_alert(alert) for alert in report.active],
             state=self.state,
         )

@@ -247,6 +247,11 @@ class MetricsTick(_Record):
         "[inclusive upper bound in ns, count], ascending."
     )
     latency_samples: Count = Field(description="Operations timed into the histograms so far.")
+    latency_sum_ns: Count = Field(
+        default=0,
+        description="Sum in ns of every latency in latency_histogram (0 in files written "
+        "before this field existed).",
+    )
     alerts: list[AlertRecord] = Field(description="Guardrail alerts active at this tick.")
     state: Literal["running", "idle"] = Field(
         default="running", description="running, or idle while no operations are being executed."

@@ -21,6 +21,7 @@ from adhash_cli.commands import (
     inspect_snapshot,
     profile,
     run_csv,
+    serve,
     store,
     verify_snapshot,
     workload_dna,
@@ -49,6 +50,7 @@ def create_app() -> typer.Typer:
     app.command("inspect-snapshot")(inspect_snapshot.inspect_snapshot)
     app.command("verify-snapshot")(verify_snapshot.verify_snapshot)
     app.command("compact-snapshot")(compact_snapshot.compact_snapshot)
+    app.command("serve")(serve.serve)
     app.command("put")(store.put)
     app.command("get")(store.get)
     app.command("del")(store.delete)

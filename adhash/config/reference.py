@@ -1,4 +1,4 @@
-"""The settings reference in Markdown, generated from the model (spliced into ``docs/config.md``)."""
+"""The settings reference in Markdown, generated from the model, for ``docs/config.md``."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -10,10 +11,15 @@ import typer
 
 from adhash_cli.output import emit, is_json
 from adhash_cli.progress import ProgressReporter
+from adhash_cli.serving import parse_port, start_server
 from adhash_cli.settings import ConfigOption, SetOption, resolve_settings, setting_help
 
 if TYPE_CHECKING:
+    from adhash.config import Settings
+    from adhash.metrics.hub import MetricsHub
     from adhash.metrics.records import RunSummary
+    from adhash.metrics.server import MetricsServer
+    from adhash.metrics.sinks import Sink
     from adhash.snapshot.container import SnapshotLimits
 
 __all__ = ["run_csv"]
@@ -148,6 +154,31 @@ def run_csv(
         Path | None,
         typer.Option(help="Save the final map to this snapshot file (atomically)."),
     ] = None,
+    metrics_port: Annotated[
+        str | None,
+        typer.Option(
+            "--metrics-port",
+            help="Serve the live dashboard, JSON API and Prometheus /metrics on this port while "
+            "the run executes (auto or 0 picks a free one; the address is printed on stderr). "
+            "Default: no server; the setting server.port is used by serve.",
+        ),
+    ] = None,
+    metrics_host: Annotated[
+        str | None,
+        typer.Option(
+            "--metrics-host",
+            help=setting_help("server.host", "Address the --metrics-port server listens on."),
+        ),
+    ] = None,
+    metrics_linger: Annotated[
+        float,
+        typer.Option(
+            "--metrics-linger",
+            min=0.0,
+            help="Keep the --metrics-port server up this many seconds after the run ends "
+            "(Ctrl-C stops it early).",
+        ),
+    ] = 0.0,
     config: ConfigOption = None,
     sets: SetOption = None,
 ) -> None:
@@ -169,6 +200,8 @@ def run_csv(
             "replay.target_rate": (target_rate, "--target-rate"),
             "replay.tick_interval": (tick_interval, "--tick-interval"),
             "maps.hash_seed": (hash_seed, "--hash-seed"),
+            "server.host": (metrics_host, "--metrics-host"),
+            "server.port": (parse_port(metrics_port, "--metrics-port"), "--metrics-port"),
         },
     ).settings
     limits = settings.workload_limits()
@@ -209,23 +242,31 @@ def run_csv(
     options = settings.replay_options(
         mode=resolved, hash_seed=seed, verify=verify, collect_metrics=metrics
     )
-    summary = execute_run(
-        csv,
-        options,
-        metrics_out_dir=metrics_out_dir,
-        metrics_append=metrics_append,
-        json_summary_out=json_summary_out,
-        show_progress=progress if progress is not None else not is_json(ctx),
-        initial_map=start.map if start is not None else None,
-        snapshot_out=snapshot_out,
-        snapshot_level=settings.snapshot.compression_level,
-    )
+    live = _LiveServer.start(settings, quiet=is_json(ctx)) if metrics_port is not None else None
+    try:
+        summary = _run_with_server(
+            live,
+            metrics_linger,
+            csv,
+            options,
+            metrics_out_dir=metrics_out_dir,
+            metrics_append=metrics_append,
+            json_summary_out=json_summary_out,
+            show_progress=progress if progress is not None else not is_json(ctx),
+            initial_map=start.map if start is not None else None,
+            snapshot_out=snapshot_out,
+            snapshot_level=settings.snapshot.compression_level,
+        )
+    finally:
+        if live is not None:
+            live.server.stop()
     result: dict[str, Any] = {
         "status": "completed",
         **summary.model_dump(mode="json", by_alias=True),
         "summary_file": str(json_summary_out) if json_summary_out else None,
         "snapshot_in": str(snapshot_in) if snapshot_in is not None else None,
         "snapshot_out": str(snapshot_out) if snapshot_out is not None else None,
+        "metrics_url": live.server.url if live is not None else None,
     }
     text = render_summary(summary, json_summary_out)
     if start is not None:
@@ -234,6 +275,35 @@ def run_csv(
     if snapshot_out is not None:
         text += f"\nsnapshot out: {snapshot_out} ({summary.final_stats.size:,} entries)"
     emit(ctx, "run-csv", result, text)
+
+
+@dataclass(frozen=True, slots=True)
+class _LiveServer:
+    """The hub a live run feeds and the server that shows it."""
+
+    hub: MetricsHub
+    server: MetricsServer
+
+    @classmethod
+    def start(cls, settings: Settings, *, quiet: bool) -> _LiveServer:
+        from adhash.metrics.hub import MetricsHub
+
+        hub = MetricsHub(history_limit=settings.server.history_limit, source="live")
+        return cls(hub, start_server(hub, settings, quiet=quiet))
+
+
+def _run_with_server(
+    live: _LiveServer | None, linger: float, csv: Path, options: Any, **kwargs: Any
+) -> RunSummary:
+    """Run with the live server's hub as one more sink; keep serving ``linger`` seconds after."""
+    import contextlib
+    import time
+
+    summary = execute_run(csv, options, extra_sinks=[live.hub] if live else [], **kwargs)
+    if live is not None and linger > 0:
+        with contextlib.suppress(KeyboardInterrupt):
+            time.sleep(linger)
+    return summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +342,7 @@ def execute_run(
     initial_map: Any = None,
     snapshot_out: Path | None = None,
     snapshot_level: int = 3,
+    extra_sinks: Sequence[Sink] = (),
 ) -> RunSummary:
     """Run one replay with its sinks, progress bar and summary file; return the summary.
 
@@ -282,7 +353,7 @@ def execute_run(
     from adhash.metrics.sinks import NDJSONSink
     from adhash.replay import replay
 
-    sinks = []
+    sinks: list[Sink] = list(extra_sinks)
     metrics_file: str | None = None
     metrics_start = 0
     if metrics_out_dir is not None:
@@ -295,9 +366,9 @@ def execute_run(
         )
         target = metrics_out_dir / name
         metrics_start = target.stat().st_size if metrics_append and target.exists() else 0
-        sink = NDJSONSink(target, append=metrics_append)
-        sinks.append(sink)
-        metrics_file = str(sink.path)
+        stream = NDJSONSink(target, append=metrics_append)
+        sinks.append(stream)
+        metrics_file = str(stream.path)
     try:
         with ProgressReporter(csv, enabled=show_progress) as reporter:
             summary, final_map = replay(

@@ -34,11 +34,8 @@ from adhash.guardrails import Guardrails, GuardrailThresholds
 from adhash.maps import (
     AdaptiveMap,
     AdaptivePolicy,
-    ChainingMap,
-    CompactMap,
     MapEvent,
     MapStats,
-    RobinHoodMap,
 )
 from adhash.metrics.histogram import LatencyHistogram
 from adhash.metrics.records import (
@@ -116,20 +113,7 @@ def build_map(
         return {}
     if resolved == "adaptive":
         return AdaptiveMap(policy=policy, hash_seed=hash_seed)
-    sizes = policy if policy is not None else AdaptivePolicy()
-    if resolved == "chaining":
-        return ChainingMap(
-            buckets=sizes.chaining_buckets,
-            groups_per_bucket=sizes.groups_per_bucket,
-            hash_seed=hash_seed,
-        )
-    if resolved == "robinhood":
-        return RobinHoodMap(
-            capacity=sizes.robinhood_capacity,
-            deletion=sizes.robinhood_deletion,
-            hash_seed=hash_seed,
-        )
-    return CompactMap(capacity=sizes.compact_capacity, hash_seed=hash_seed)
+    return (policy or AdaptivePolicy()).build_backend(resolved, hash_seed)
 
 
 def calibrate_timer(rounds: int = 20_000) -> int:

@@ -130,6 +130,30 @@ class AdaptivePolicy:
         """
         return {field.name: getattr(self, field.name) for field in fields(self)}
 
+    def build_backend(
+        self, name: BackendName, hash_seed: int | None = None
+    ) -> HashMapBase[Any, Any]:
+        """A new empty backend ``name`` with this policy's sizes and deletion strategy.
+
+        >>> AdaptivePolicy(robinhood_capacity=64).build_backend("robinhood").stats().capacity
+        64
+        """
+        if name == "chaining":
+            return ChainingMap(
+                buckets=self.chaining_buckets,
+                groups_per_bucket=self.groups_per_bucket,
+                hash_seed=hash_seed,
+            )
+        if name == "robinhood":
+            return RobinHoodMap(
+                capacity=self.robinhood_capacity,
+                deletion=self.robinhood_deletion,
+                hash_seed=hash_seed,
+            )
+        if name == "compact":
+            return CompactMap(capacity=self.compact_capacity, hash_seed=hash_seed)
+        raise BadInputError(f"unknown backend {name!r}; choose one of {', '.join(_BACKENDS)}")
+
 
 @dataclass(frozen=True, slots=True)
 class MapEvent:
@@ -223,24 +247,9 @@ class AdaptiveMap(HashMapBase[K, V]):
         self._fill(other, items)
 
     def _build(self, name: BackendName) -> HashMapBase[Any, Any]:
-        policy = self._policy
         seed = None if self._hash_seed is None else self._hash_seed + self._generation
         self._generation += 1
-        if name == "chaining":
-            return ChainingMap(
-                buckets=policy.chaining_buckets,
-                groups_per_bucket=policy.groups_per_bucket,
-                hash_seed=seed,
-            )
-        if name == "robinhood":
-            return RobinHoodMap(
-                capacity=policy.robinhood_capacity,
-                deletion=policy.robinhood_deletion,
-                hash_seed=seed,
-            )
-        if name == "compact":
-            return CompactMap(capacity=policy.compact_capacity, hash_seed=seed)
-        raise BadInputError(f"unknown backend {name!r}; choose one of {', '.join(_BACKENDS)}")
+        return self._policy.build_backend(name, seed)
 
     def _config(self) -> dict[str, Any]:
         return {"policy": self._policy, "hash_seed": self._hash_seed}

@@ -35,11 +35,14 @@ def read_layer(path: str | os.PathLike[str], source: Source | None = None) -> La
         with path.open("rb") as handle:
             data = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
-        raise IOFailureError(
-            f"{source}: no such file", hint="check the path given to --config or ADHASH_CONFIG"
-        ) from None
+        hint = (
+            "check the preset's path, or give a preset name ('config-edit --list-presets')"
+            if source.kind == "preset"
+            else "check the path given to --config or ADHASH_CONFIG"
+        )
+        raise IOFailureError(f"{source}: no such file", hint=hint) from None
     except IsADirectoryError:
-        raise IOFailureError(f"{source}: is a folder, not a file") from None
+        raise IOFailureError(f"{source}: is a directory, not a file") from None
     except OSError as error:
         raise IOFailureError(f"{source}: cannot read: {error.strerror or error}") from None
     if len(data) > MAX_CONFIG_BYTES:

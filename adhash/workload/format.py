@@ -152,6 +152,8 @@ class WorkloadReader:
             raise IOFailureError(
                 f"workload file not found: {self.path}", hint="check the path"
             ) from None
+        except IOFailureError:
+            raise
         except OSError as exc:
             raise IOFailureError(f"cannot read workload {self.path}: {exc.strerror}") from None
         try:

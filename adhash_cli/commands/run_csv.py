@@ -348,12 +348,15 @@ def execute_run(
 
     ``initial_map`` starts the replay from an existing map; ``snapshot_out`` saves the final map.
     """
+    import contextlib
+
     from adhash.atomic import atomic_write_bytes
     from adhash.metrics.records import dump
     from adhash.metrics.sinks import NDJSONSink
     from adhash.replay import replay
 
     sinks: list[Sink] = list(extra_sinks)
+    created_folders: list[Path] = []
     metrics_file: str | None = None
     metrics_start = 0
     if metrics_out_dir is not None:
@@ -366,6 +369,7 @@ def execute_run(
         )
         target = metrics_out_dir / name
         metrics_start = target.stat().st_size if metrics_append and target.exists() else 0
+        created_folders = _missing_folders(metrics_out_dir)
         stream = NDJSONSink(target, append=metrics_append)
         sinks.append(stream)
         metrics_file = str(stream.path)
@@ -386,6 +390,9 @@ def execute_run(
         # cut back to where the run began.
         if metrics_file is not None:
             _discard_run_records(Path(metrics_file), metrics_append, metrics_start)
+            for folder in created_folders:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only if empty: a folder the run made and filled stays
         raise
     for sink in sinks:
         sink.close()
@@ -396,6 +403,16 @@ def execute_run(
     if json_summary_out is not None:
         atomic_write_bytes(json_summary_out, dump(summary, pretty=True))
     return summary
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """The folders that writing into ``folder`` would create, deepest first."""
+    missing = []
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            break
+        missing.append(candidate)
+    return missing
 
 
 def _discard_run_records(path: Path, appended: bool, start: int) -> None:

@@ -104,7 +104,7 @@ def serve(
             follower = NDJSONFollower(source, hub, poll_interval=poll_interval).start()
         else:
             if source.is_dir():
-                raise IOFailureError(f"--source {source} is a folder, not a metrics file")
+                raise IOFailureError(f"--source {source} is a directory, not a metrics file")
             load_file(source, hub)
     server = start_server(hub, settings, quiet=False)
     emit(

@@ -170,7 +170,13 @@ def test_config_show_only_changed_text_lists_only_non_defaults(
     run_cli: RunCli, config_file: Path
 ) -> None:
     outcome = run_cli(
-        "config", "show", "--only-changed", "--config", str(config_file), "--set", "replay.mode=dict"
+        "config",
+        "show",
+        "--only-changed",
+        "--config",
+        str(config_file),
+        "--set",
+        "replay.mode=dict",
     )
     assert outcome.exit_code == 0, outcome.stderr
     assert set(_rows(outcome.stdout)) == {
@@ -587,13 +593,9 @@ def test_edit_bad_value_is_bad_input_and_leaves_the_infile_byte_identical(
     assert config_file.read_bytes() == before
 
 
-def test_edit_apply_builtin_preset_sets_the_preset_s_keys(
-    run_cli: RunCli, tmp_path: Path
-) -> None:
+def test_edit_apply_builtin_preset_sets_the_preset_s_keys(run_cli: RunCli, tmp_path: Path) -> None:
     outfile = tmp_path / "churn.toml"
-    outcome = run_cli(
-        "--json", "config-edit", "--outfile", str(outfile), "--apply-preset", "churn"
-    )
+    outcome = run_cli("--json", "config-edit", "--outfile", str(outfile), "--apply-preset", "churn")
     envelope = _envelope(outcome, "config-edit")
     assert envelope["apply_preset"] == "churn"
     edited = load_settings(outfile)
@@ -624,9 +626,7 @@ def test_edit_apply_preset_by_path_reads_that_file(
     run_cli: RunCli, tmp_path: Path, config_file: Path
 ) -> None:
     outfile = tmp_path / "out.toml"
-    outcome = run_cli(
-        "config-edit", "--outfile", str(outfile), "--apply-preset", str(config_file)
-    )
+    outcome = run_cli("config-edit", "--outfile", str(outfile), "--apply-preset", str(config_file))
     assert outcome.exit_code == 0, outcome.stderr
     assert load_settings(outfile) == load_settings(config_file)
 
@@ -688,9 +688,7 @@ def test_edit_saving_an_existing_preset_without_force_is_refused(
     assert run_cli("config-edit", "--save-preset", "mine").exit_code == 0
     preset = tmp_path / "adhash-presets" / "mine.toml"
     before = preset.read_bytes()
-    outcome = run_cli(
-        "--json", "config-edit", "--save-preset", "mine", "--set", "replay.mode=dict"
-    )
+    outcome = run_cli("--json", "config-edit", "--save-preset", "mine", "--set", "replay.mode=dict")
     envelope = _error_envelope(outcome, 4, "Policy")
     assert "'mine'" in envelope["detail"]
     assert preset.read_bytes() == before
@@ -718,9 +716,7 @@ def test_edit_presets_dir_is_where_presets_are_saved_and_listed(
     run_cli: RunCli, tmp_path: Path
 ) -> None:
     folder = tmp_path / "team-presets"
-    saved = run_cli(
-        "--json", "config-edit", "--save-preset", "team", "--presets-dir", str(folder)
-    )
+    saved = run_cli("--json", "config-edit", "--save-preset", "team", "--presets-dir", str(folder))
     assert _envelope(saved, "config-edit")["saved_preset"] == str(folder / "team.toml")
     assert (folder / "team.toml").is_file()
     assert not (tmp_path / "adhash-presets").exists()
@@ -805,9 +801,7 @@ def test_run_csv_mode_flag_beats_environment_and_file(
     run_cli: RunCli, workload: Path, replay_config: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ADHASH_REPLAY__MODE", "compact")
-    summary = _run_summary(
-        run_cli, workload, "--config", str(replay_config), "--mode", "chaining"
-    )
+    summary = _run_summary(run_cli, workload, "--config", str(replay_config), "--mode", "chaining")
     assert summary["mode"] == "chaining"
     assert summary["latency_sample"]["every_n"] == 1
 
@@ -880,9 +874,7 @@ def test_run_csv_hash_seed_flag_sets_the_maps_seed(run_cli: RunCli, workload: Pa
     assert summary["hash_seed"] == 77
 
 
-def test_run_csv_same_key_by_flag_and_set_is_bad_input(
-    run_cli: RunCli, workload: Path
-) -> None:
+def test_run_csv_same_key_by_flag_and_set_is_bad_input(run_cli: RunCli, workload: Path) -> None:
     outcome = run_cli(
         "--json",
         "run-csv",

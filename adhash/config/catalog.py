@@ -102,14 +102,19 @@ class SettingField:
         if isinstance(value, bool):
             return "true" if value else "false"
         if self.kind == "numbers":
-            return ",".join("max" if v == 100 else _number(v) for v in value)
+            return ",".join("max" if v == 100 else _plain(v) for v in value)
         if isinstance(value, float):
-            return _number(value)
+            return _plain(value)
         return str(value)
 
 
+def _plain(value: float) -> str:
+    """A number as typed: ``1.0`` → ``1``, ``0.25`` → ``0.25``."""
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
 def _number(value: float) -> str:
-    """``1.0`` → ``1``, ``0.25`` → ``0.25``, ``2**40`` → ``2^40``."""
+    """A bound in words: ``1.0`` → ``1``, ``0.25`` → ``0.25``, ``2**40`` → ``2^40``."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, int) and value >= 2**20 and value & (value - 1) == 0:

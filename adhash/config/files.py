@@ -67,7 +67,8 @@ def layer_from_text(data: bytes | str, source: Source) -> Layer:
             check_schema(table, source)
             continue
         if section not in known_sections:
-            raise unknown_key(section, source)
+            first = next(iter(table), "") if isinstance(table, dict) else ""
+            raise unknown_key(f"{section}.{first}" if first else section, source)
         if not isinstance(table, dict):
             raise BadInputError(
                 f"{source}: {section} must be a table ([{section}]), got {type(table).__name__}"

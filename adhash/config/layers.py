@@ -9,6 +9,7 @@ the key accepts.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from adhash.config.catalog import fields, lookup, nearest_paths
+from adhash.config.catalog import fields, lookup, nearest_paths, sections
 from adhash.config.model import SCHEMA, Settings
 from adhash.errors import BadInputError
 
@@ -190,6 +191,12 @@ def unknown_key(key: str, source: Source) -> BadInputError:
     if key == "schema":
         return BadInputError(f"{source}: 'schema' is only valid at the top of a file")
     near = nearest_paths(key)
+    if "." not in key:
+        near = difflib.get_close_matches(key, [name for name, _ in sections()], n=1) or near
+        if near:
+            return BadInputError(
+                f"{source}: unknown section {key}; did you mean {near[0]}?", hint=_CONFIG_HINT
+            )
     if source.kind == "env":
         suggestion = f"; did you mean {lookup(near[0]).env_var}?" if near else ""
         return BadInputError(f"{source}: no setting {key}{suggestion}", hint=_CONFIG_HINT)

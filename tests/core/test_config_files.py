@@ -58,7 +58,7 @@ def _comment_text(text: str) -> str:
     return _squeezed(" ".join(line[2:] for line in text.splitlines() if line.startswith("# ")))
 
 
-# --- writing and reading back -----------------------------------------------------------------------
+# --- writing and reading back --------------------------------------------------------------------
 
 
 @given(settings=valid_settings())
@@ -158,7 +158,7 @@ def test_read_layer_returns_only_the_pinned_keys_with_the_file_as_source(tmp_pat
     assert {source for _, source in layer.values()} == {Source("file", str(path))}
 
 
-# --- accepted files ----------------------------------------------------------------------------------
+# --- accepted files ------------------------------------------------------------------------------
 
 
 def test_an_empty_file_gives_the_defaults(tmp_path: Path) -> None:
@@ -180,7 +180,7 @@ def test_a_file_with_a_utf8_comment_is_accepted(tmp_path: Path) -> None:
     assert load_settings(path).adaptive.migration_batch == 5
 
 
-# --- refused files -----------------------------------------------------------------------------------
+# --- refused files -------------------------------------------------------------------------------
 
 
 def test_a_missing_file_is_an_io_failure_naming_it(tmp_path: Path) -> None:
@@ -194,7 +194,7 @@ def test_a_missing_file_is_an_io_failure_naming_it(tmp_path: Path) -> None:
 def test_a_folder_is_an_io_failure_naming_it(tmp_path: Path) -> None:
     with pytest.raises(IOFailureError, match=re.escape(str(tmp_path))) as caught:
         load_settings(tmp_path)
-    assert "folder" in caught.value.detail
+    assert caught.value.detail == f"config file {tmp_path}: is a directory, not a file"
 
 
 # name: (file content, what the error detail says)

@@ -74,7 +74,10 @@ def test_the_source_of_a_value_is_the_highest_given_source(
 def test_env_beats_file_but_not_flag(tmp_path: Path) -> None:
     resolved, _ = _resolve_with(tmp_path, ("file", "env", "flag"))
     env_only, _ = _resolve_with(tmp_path, ("file", "env"))
-    assert (resolved.settings.adaptive.migration_batch, env_only.settings.adaptive.migration_batch) == (
+    assert (
+        resolved.settings.adaptive.migration_batch,
+        env_only.settings.adaptive.migration_batch,
+    ) == (
         FLAG_VALUE,
         ENV_VALUE,
     )
@@ -82,9 +85,7 @@ def test_env_beats_file_but_not_flag(tmp_path: Path) -> None:
 
 def test_sources_are_kept_per_key(tmp_path: Path) -> None:
     path = _config(tmp_path, "[replay]\nwarmup_ops = 5\n")
-    resolved = resolve(
-        path, environ={"ADHASH_REPLAY__MODE": "dict"}, flags={KEY: (7, FLAG)}
-    )
+    resolved = resolve(path, environ={"ADHASH_REPLAY__MODE": "dict"}, flags={KEY: (7, FLAG)})
     assert [str(resolved.source_of(key)) for key in ("replay.warmup_ops", "replay.mode", KEY)] == [
         f"config file {path}",
         "environment ADHASH_REPLAY__MODE",
@@ -102,10 +103,14 @@ def test_a_key_nobody_set_has_the_default_source() -> None:
 
 def test_nothing_given_resolves_to_the_defaults() -> None:
     resolved = resolve(environ={})
-    assert (resolved.settings, resolved.config_file, dict(resolved.sources)) == (Settings(), None, {})
+    assert (resolved.settings, resolved.config_file, dict(resolved.sources)) == (
+        Settings(),
+        None,
+        {},
+    )
 
 
-# --- which file is read ------------------------------------------------------------------------------
+# --- which file is read --------------------------------------------------------------------------
 
 
 def test_adhash_config_names_the_file_when_no_explicit_file_is_given(tmp_path: Path) -> None:
@@ -146,7 +151,7 @@ def test_resolve_reads_the_process_environment_by_default(
     )
 
 
-# --- bad values and unknown names --------------------------------------------------------------------
+# --- bad values and unknown names ----------------------------------------------------------------
 
 
 def test_a_bad_file_value_overridden_by_a_flag_is_not_an_error(tmp_path: Path) -> None:
@@ -215,7 +220,7 @@ def test_errors_from_several_sources_are_all_reported(tmp_path: Path) -> None:
     assert f"flag {FLAG}: {KEY} = 0" in detail
 
 
-# --- environment values are text, coerced per field ---------------------------------------------------
+# --- environment values are text, coerced per field ----------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -261,12 +266,10 @@ def test_env_text_is_coerced_to_the_field_type(
 
 
 def test_environment_layer_keeps_the_text_and_the_variable_as_source() -> None:
-    assert environment_layer({VAR: "128", "HOME": "/root"}) == {
-        KEY: ("128", Source("env", VAR))
-    }
+    assert environment_layer({VAR: "128", "HOME": "/root"}) == {KEY: ("128", Source("env", VAR))}
 
 
-# --- KEY=VALUE assignments ----------------------------------------------------------------------------
+# --- KEY=VALUE assignments -----------------------------------------------------------------------
 
 SET = Source("flag", "--set")
 
@@ -295,7 +298,9 @@ def test_apply_assignments_keeps_every_other_value() -> None:
 
 
 def test_apply_assignments_validates_the_assigned_value() -> None:
-    with pytest.raises(BadInputError, match=r"maps\.chaining_buckets = '5': must be a power of two"):
+    with pytest.raises(
+        BadInputError, match=r"maps\.chaining_buckets = '5': must be a power of two"
+    ):
         apply_assignments(Settings(), {"maps.chaining_buckets": ("5", SET)})
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import example, given
 
-from adhash.config import Settings, SettingField, fields, lookup
+from adhash.config import SettingField, Settings, fields, lookup
 from adhash.config.catalog import nearest_paths, sections
 from adhash.config.layers import Source, apply_assignments
 from adhash.config.model import SCHEMA, UNSET_WORDS, json_schema
@@ -152,10 +152,6 @@ def test_an_unset_word_in_any_case_turns_every_optional_field_to_none(word: str)
     assert [_value_at(settings, path) for path in OPTIONAL_PATHS] == [None] * len(OPTIONAL_PATHS)
 
 
-def test_every_unset_word_is_documented_in_the_model() -> None:
-    assert {"none", "off", "disabled", "null"} == UNSET_WORDS
-
-
 def test_percentiles_text_accepts_p_prefixes_and_max() -> None:
     assert _assign("replay.percentiles", "50,p99,max").replay.percentiles == (50.0, 99.0, 100.0)
 
@@ -187,7 +183,7 @@ def test_mode_aliases_are_stored_as_the_canonical_mode(alias: str, mode: str) ->
     assert _assign("replay.mode", alias).replay.mode == mode
 
 
-# --- the JSON Schema ------------------------------------------------------------------------------
+# --- the JSON Schema -----------------------------------------------------------------------------
 
 
 def _schema_properties() -> dict[str, dict[str, Any]]:
@@ -236,7 +232,7 @@ def test_json_schema_forbids_unknown_keys_in_every_section() -> None:
     assert all(definition["additionalProperties"] is False for definition in definitions.values())
 
 
-# --- the catalog ----------------------------------------------------------------------------------
+# --- the catalog ---------------------------------------------------------------------------------
 
 
 def test_catalog_lists_every_field_of_every_section_once() -> None:

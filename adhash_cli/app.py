@@ -13,6 +13,7 @@ import typer
 
 from adhash._version import __version__
 from adhash_cli.commands import (
+    ab_compare,
     compact_snapshot,
     config,
     demo,
@@ -51,6 +52,7 @@ def create_app() -> typer.Typer:
     app.command("verify-snapshot")(verify_snapshot.verify_snapshot)
     app.command("compact-snapshot")(compact_snapshot.compact_snapshot)
     app.command("serve")(serve.serve)
+    app.command("ab-compare")(ab_compare.ab_compare)
     app.command("put")(store.put)
     app.command("get")(store.get)
     app.command("del")(store.delete)

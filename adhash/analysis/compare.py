@@ -24,8 +24,9 @@ import orjson
 
 from adhash._version import __version__
 from adhash.analysis.stats import Comparison, compare_samples
-from adhash.analysis.worker import worker_command
+from adhash.analysis.worker import side_settings, worker_command
 from adhash.errors import AdhashError, BadInputError, IOFailureError
+from adhash.workload.format import validate_workload
 
 __all__ = [
     "COMPARE_SCHEMA",
@@ -173,6 +174,13 @@ def run_ab(
         raise BadInputError(f"repeats must be >= 2 to compare distributions, got {repeats}")
     if not workload.is_file():
         raise IOFailureError(f"workload not found: {workload}")
+    # Check both sides and the workload before any run, so a mistake costs no run and no file.
+    for side in (baseline, candidate):
+        try:
+            settings = side_settings(side.mode, side.config, side.sets)
+        except AdhashError as error:
+            raise type(error)(f"{side.label}: {error.detail}", hint=error.hint) from None
+    validate_workload(workload, limits=settings.workload_limits())
     folder = Path(out_dir)
     runs_dir = folder / "runs"
     sides: dict[SideName, Side] = {"baseline": baseline, "candidate": candidate}

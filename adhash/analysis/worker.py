@@ -13,12 +13,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
 from adhash.errors import AdhashError
 
-__all__ = ["main", "worker_command"]
+if TYPE_CHECKING:
+    from adhash.config import Settings
+
+__all__ = ["main", "side_settings", "worker_command"]
 
 
 def worker_command(
@@ -65,26 +69,38 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> None:
     from adhash.atomic import atomic_write_bytes
-    from adhash.config import resolve
-    from adhash.config.layers import Source, parse_assignment
     from adhash.metrics.records import dump
     from adhash.metrics.sinks import NDJSONSink
     from adhash.replay import replay
 
+    settings = side_settings(args.mode, args.config, args.sets)
+    options = settings.replay_options()
+    if args.metrics_out is None:
+        summary, _ = replay(args.csv, options)
+    else:
+        try:
+            with NDJSONSink(args.metrics_out) as sink:
+                summary, _ = replay(
+                    args.csv, options, sinks=[sink], metrics_file=str(args.metrics_out)
+                )
+        except BaseException:
+            args.metrics_out.unlink(missing_ok=True)  # no half stream of a failed run
+            raise
+    atomic_write_bytes(args.summary_out, dump(summary, pretty=True))
+
+
+def side_settings(mode: str | None, config: Path | None, sets: Sequence[str]) -> Settings:
+    """The settings a run with this mode, configuration file and ``--set`` list uses."""
+    from adhash.config import resolve
+    from adhash.config.layers import Source, parse_assignment
+
     flags: dict[str, tuple[object, str]] = {}
-    for text in args.sets:
+    for text in sets:
         key, value = parse_assignment(text, Source("flag", "--set"))
         flags[key] = (value, f"--set {key}")
-    if args.mode is not None:
-        flags["replay.mode"] = (args.mode, "--mode")
-    settings = resolve(args.config, flags=flags).settings
-    options = settings.replay_options()
-    if args.metrics_out is not None:
-        with NDJSONSink(args.metrics_out) as sink:
-            summary, _ = replay(args.csv, options, sinks=[sink], metrics_file=str(args.metrics_out))
-    else:
-        summary, _ = replay(args.csv, options)
-    atomic_write_bytes(args.summary_out, dump(summary, pretty=True))
+    if mode is not None:
+        flags["replay.mode"] = (mode, "--mode")
+    return resolve(config, flags=flags).settings
 
 
 if __name__ == "__main__":

@@ -81,20 +81,8 @@ def ab_compare(
     throughput and each latency percentile. Writes JSON (adhash.compare.v1), Markdown and HTML.
     """
     from adhash.analysis.compare import Side, default_stem, run_ab, write_reports
-    from adhash.errors import BadInputError, InvariantError, IOFailureError
-    from adhash.replay import resolve_mode
+    from adhash.errors import BadInputError, InvariantError
 
-    for mode in (baseline_mode, candidate_mode):
-        if mode is not None:
-            resolve_mode(mode)
-    for flag, path in (
-        ("--baseline-config", baseline_config),
-        ("--candidate-config", candidate_config),
-    ):
-        if path is not None and not path.is_file():
-            raise IOFailureError(f"{flag} {path}: no such file")
-    if not csv.is_file():
-        raise IOFailureError(f"workload not found: {csv}", hint="check --csv")
     baseline = Side(baseline_label, baseline_mode, baseline_config, tuple(baseline_set or ()))
     candidate = Side(candidate_label, candidate_mode, candidate_config, tuple(candidate_set or ()))
     if (

@@ -49,6 +49,11 @@ SERVE = ["serve", "--duration", "0", "--port", "0"]
 """``serve`` that stops at once on a free port should a case not fail (a later flag wins)."""
 
 
+def _ab(d: Path) -> list[str]:
+    """``ab-compare`` writing into the working folder, with sides that differ."""
+    return ["ab-compare", "--out-dir", f"{d}/ab", "--candidate-mode", "chaining"]
+
+
 def _snapshot_store(path: Path) -> None:
     m = build_map("adaptive")
     m["k"] = "v"
@@ -1365,6 +1370,69 @@ CASES = [
         BAD,
         "BadInput",
         "--bogus",
+    ),
+    Case(
+        "ab-compare/csv-missing",
+        lambda d: [*_ab(d), "--csv", f"{d}/missing.csv"],
+        IO,
+        "IO",
+        "missing.csv",
+    ),
+    Case(
+        "ab-compare/csv-bad-row",
+        lambda d: [*_ab(d), "--csv", f"{d}/bad-row.csv"],
+        BAD,
+        "BadInput",
+        "line 3",
+    ),
+    Case(
+        "ab-compare/unknown-mode",
+        lambda d: [*_ab(d), "--csv", f"{d}/w.csv", "--baseline-mode", "btree"],
+        BAD,
+        "BadInput",
+        "baseline: ",
+    ),
+    Case(
+        "ab-compare/candidate-config-missing",
+        lambda d: [*_ab(d), "--csv", f"{d}/w.csv", "--candidate-config", f"{d}/missing.toml"],
+        IO,
+        "IO",
+        "missing.toml",
+    ),
+    Case(
+        "ab-compare/candidate-config-bad-value",
+        lambda d: [*_ab(d), "--csv", f"{d}/w.csv", "--candidate-config", f"{d}/bad-value.toml"],
+        BAD,
+        "BadInput",
+        "adaptive.migration_batch",
+    ),
+    Case(
+        "ab-compare/set-unknown-key",
+        lambda d: [*_ab(d), "--csv", f"{d}/w.csv", "--baseline-set", "adaptive.nope=1"],
+        BAD,
+        "BadInput",
+        "unknown key",
+    ),
+    Case(
+        "ab-compare/same-sides",
+        lambda d: ["ab-compare", "--out-dir", f"{d}/ab", "--csv", f"{d}/w.csv"],
+        BAD,
+        "BadInput",
+        "the same",
+    ),
+    Case(
+        "ab-compare/one-repeat",
+        lambda d: [*_ab(d), "--csv", f"{d}/w.csv", "--repeats", "1"],
+        BAD,
+        "BadInput",
+        "--repeats",
+    ),
+    Case(
+        "ab-compare/alpha-out-of-range",
+        lambda d: [*_ab(d), "--csv", f"{d}/w.csv", "--alpha", "0.9"],
+        BAD,
+        "BadInput",
+        "--alpha",
     ),
 ]
 

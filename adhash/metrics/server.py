@@ -1,9 +1,10 @@
 """The metrics HTTP server: JSON and Prometheus endpoints over a hub, and the browser dashboard.
 
-A threaded stdlib server: each connection has its own thread (up to ``max_connections``; more get
-503 at once), every socket read has a timeout, so a slow, stuck or vanished client holds only its
-own thread. Request lines, headers and query strings are bounded; requests with a body, unknown
-paths and methods get JSON errors. Payloads come from the hub, prepared once per tick.
+A threaded stdlib server: each connection has its own thread (up to ``max_connections``, 256 by
+default, as each browser keeps several open; more get 503 at once), and every socket read has a
+timeout, so a slow, stuck or vanished client holds only its own thread. Request lines, headers
+and query strings are bounded; requests with a body, unknown paths and methods get JSON errors.
+Payloads come from the hub, prepared once per tick.
 
 With a token, every endpoint but ``/healthz`` and ``/readyz`` (and the dashboard's static files,
 which hold no data) needs ``Authorization: Bearer <token>`` or the session cookie that
@@ -95,7 +96,7 @@ class MetricsServer:
         port: int = 0,
         token: str | None = None,
         request_timeout: float = 10.0,
-        max_connections: int = 64,
+        max_connections: int = 256,
     ) -> None:
         self.hub = hub
         self.token = token or None

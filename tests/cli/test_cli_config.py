@@ -16,28 +16,10 @@ import pytest
 from adhash.config import Settings, fields, load_settings
 from adhash.config.model import SCHEMA, json_schema
 from adhash.workload.format import Op, WorkloadWriter
-from tests.cli.cli_harness import REPO_ROOT, Outcome, RunCli
+from tests.cli.cli_harness import REPO_ROOT, RunCli, error_envelope, success_envelope
 
 _PROMPT = re.compile(r"^  (\w+) \[[^\]]*\]: ", re.MULTILINE)
 """A wizard prompt on stderr, e.g. ``  migration_batch [64]: `` (the piped answer follows it)."""
-
-
-def _envelope(outcome: Outcome, command: str) -> dict[str, Any]:
-    assert outcome.exit_code == 0, outcome.stderr
-    assert outcome.stdout.count("\n") == 1, outcome.stdout
-    envelope: dict[str, Any] = orjson.loads(outcome.stdout)
-    assert (envelope["ok"], envelope["command"]) == (True, command)
-    return envelope
-
-
-def _error_envelope(outcome: Outcome, exit_code: int, kind: str) -> dict[str, Any]:
-    assert outcome.exit_code == exit_code, (outcome.stdout, outcome.stderr)
-    assert outcome.stdout == ""
-    assert outcome.stderr.count("\n") == 1, outcome.stderr
-    envelope: dict[str, Any] = orjson.loads(outcome.stderr)
-    assert envelope["error"] == kind
-    assert envelope["detail"]
-    return envelope
 
 
 def _rows(text: str) -> dict[str, tuple[str, str]]:
@@ -90,7 +72,7 @@ def test_config_show_text_lists_every_setting_as_default_without_a_file(run_cli:
 
 
 def test_config_show_json_gives_config_file_settings_and_sources(run_cli: RunCli) -> None:
-    envelope = _envelope(run_cli("--json", "config", "show"), "config show")
+    envelope = success_envelope(run_cli("--json", "config", "show"), "config show")
     assert set(envelope) == {"ok", "command", "config_file", "settings", "sources"}
     assert envelope["config_file"] is None
     assert envelope["settings"] == Settings().model_dump(mode="json")
@@ -100,7 +82,7 @@ def test_config_show_json_gives_config_file_settings_and_sources(run_cli: RunCli
 def test_config_show_reports_a_value_from_the_config_file(
     run_cli: RunCli, config_file: Path
 ) -> None:
-    envelope = _envelope(
+    envelope = success_envelope(
         run_cli("--json", "config", "show", "--config", str(config_file)), "config show"
     )
     assert envelope["config_file"] == str(config_file)
@@ -113,7 +95,7 @@ def test_config_show_reports_a_value_from_the_environment(
     run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ADHASH_ADAPTIVE__MIGRATION_BATCH", "100")
-    envelope = _envelope(run_cli("--json", "config", "show"), "config show")
+    envelope = success_envelope(run_cli("--json", "config", "show"), "config show")
     assert envelope["settings"]["adaptive"]["migration_batch"] == 100
     assert (
         envelope["sources"]["adaptive.migration_batch"]
@@ -125,7 +107,7 @@ def test_config_show_environment_beats_the_config_file(
     run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, config_file: Path
 ) -> None:
     monkeypatch.setenv("ADHASH_ADAPTIVE__MIGRATION_BATCH", "100")
-    envelope = _envelope(
+    envelope = success_envelope(
         run_cli("--json", "config", "show", "--config", str(config_file)), "config show"
     )
     assert envelope["settings"]["adaptive"]["migration_batch"] == 100
@@ -145,7 +127,7 @@ def test_config_show_set_flag_beats_environment_and_file(
         "--set",
         "adaptive.migration_batch=128",
     )
-    envelope = _envelope(outcome, "config show")
+    envelope = success_envelope(outcome, "config show")
     assert envelope["settings"]["adaptive"]["migration_batch"] == 128
     assert envelope["sources"]["adaptive.migration_batch"] == "flag --set adaptive.migration_batch"
 
@@ -190,7 +172,7 @@ def test_config_show_only_changed_json_sources_hold_only_non_defaults(
     run_cli: RunCli, config_file: Path
 ) -> None:
     outcome = run_cli("--json", "config", "show", "--only-changed", "--config", str(config_file))
-    envelope = _envelope(outcome, "config show")
+    envelope = success_envelope(outcome, "config show")
     assert set(envelope["sources"]) == {"adaptive.migration_batch", "adaptive.start_backend"}
 
 
@@ -203,7 +185,7 @@ def test_config_show_reads_the_file_named_by_adhash_config(
     run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, config_file: Path
 ) -> None:
     monkeypatch.setenv("ADHASH_CONFIG", str(config_file))
-    envelope = _envelope(run_cli("--json", "config", "show"), "config show")
+    envelope = success_envelope(run_cli("--json", "config", "show"), "config show")
     assert envelope["config_file"] == str(config_file)
     assert envelope["settings"]["adaptive"]["migration_batch"] == 32
     assert envelope["sources"]["adaptive.migration_batch"] == f"config file {config_file}"
@@ -215,7 +197,9 @@ def test_config_show_config_flag_replaces_the_adhash_config_file(
     other = tmp_path / "other.toml"
     other.write_text("[replay]\nwarmup_ops = 5\n")
     monkeypatch.setenv("ADHASH_CONFIG", str(config_file))
-    envelope = _envelope(run_cli("--json", "config", "show", "--config", str(other)), "config show")
+    envelope = success_envelope(
+        run_cli("--json", "config", "show", "--config", str(other)), "config show"
+    )
     assert envelope["config_file"] == str(other)
     assert envelope["settings"]["replay"]["warmup_ops"] == 5
     assert envelope["settings"]["adaptive"]["migration_batch"] == 64
@@ -227,7 +211,7 @@ def test_config_show_bad_value_in_file_is_bad_input_naming_file_and_key(
     bad = tmp_path / "bad.toml"
     bad.write_text("[adaptive]\nmigration_batch = 0\n")
     outcome = run_cli("--json", "config", "show", "--config", str(bad))
-    envelope = _error_envelope(outcome, 2, "BadInput")
+    envelope = error_envelope(outcome, 2, "BadInput")
     assert str(bad) in envelope["detail"]
     assert "adaptive.migration_batch" in envelope["detail"]
     assert "Traceback" not in outcome.stderr
@@ -250,7 +234,7 @@ def test_config_show_unknown_key_in_file_suggests_the_right_key(
 ) -> None:
     bad = tmp_path / "typo.toml"
     bad.write_text("[adaptive]\nmigraton_batch = 5\n")
-    envelope = _error_envelope(
+    envelope = error_envelope(
         run_cli("--json", "config", "show", "--config", str(bad)), 2, "BadInput"
     )
     assert str(bad) in envelope["detail"]
@@ -261,14 +245,14 @@ def test_config_show_bad_environment_value_names_the_variable(
     run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ADHASH_REPLAY__MODE", "quantum")
-    envelope = _error_envelope(run_cli("--json", "config", "show"), 2, "BadInput")
+    envelope = error_envelope(run_cli("--json", "config", "show"), 2, "BadInput")
     assert "ADHASH_REPLAY__MODE" in envelope["detail"]
 
 
 def test_config_show_missing_file_is_io_error(run_cli: RunCli, tmp_path: Path) -> None:
     missing = tmp_path / "absent.toml"
     outcome = run_cli("--json", "config", "show", "--config", str(missing))
-    envelope = _error_envelope(outcome, 5, "IO")
+    envelope = error_envelope(outcome, 5, "IO")
     assert str(missing) in envelope["detail"]
 
 
@@ -277,7 +261,7 @@ def test_config_show_missing_adhash_config_file_is_io_error(
 ) -> None:
     missing = tmp_path / "absent.toml"
     monkeypatch.setenv("ADHASH_CONFIG", str(missing))
-    envelope = _error_envelope(run_cli("--json", "config", "show"), 5, "IO")
+    envelope = error_envelope(run_cli("--json", "config", "show"), 5, "IO")
     assert str(missing) in envelope["detail"]
 
 
@@ -296,7 +280,7 @@ def test_config_schema_text_is_json_titled_with_the_schema_name(run_cli: RunCli)
 
 
 def test_config_schema_json_envelope_holds_the_schema(run_cli: RunCli) -> None:
-    envelope = _envelope(run_cli("--json", "config", "schema"), "config schema")
+    envelope = success_envelope(run_cli("--json", "config", "schema"), "config schema")
     assert set(envelope) == {"ok", "command", "schema"}
     assert envelope["schema"] == json_schema()
     assert envelope["schema"]["title"] == "adhash.config.v1"
@@ -315,7 +299,7 @@ def test_wizard_defaults_writes_a_file_that_loads_to_the_defaults(
 ) -> None:
     outfile = tmp_path / "new.toml"
     outcome = run_cli("--json", "config-wizard", "--outfile", str(outfile), "--defaults")
-    envelope = _envelope(outcome, "config-wizard")
+    envelope = success_envelope(outcome, "config-wizard")
     assert (envelope["outfile"], envelope["defaults"]) == (str(outfile), True)
     assert load_settings(outfile) == Settings()
     assert outcome.stderr == ""
@@ -420,7 +404,7 @@ def test_wizard_repeated_section_asks_each_named_section(
 def test_wizard_unknown_section_is_bad_input(run_cli: RunCli, tmp_path: Path) -> None:
     outfile = tmp_path / "new.toml"
     outcome = run_cli("--json", "config-wizard", "--outfile", str(outfile), "--section", "cache")
-    envelope = _error_envelope(outcome, 2, "BadInput")
+    envelope = error_envelope(outcome, 2, "BadInput")
     assert "'cache'" in envelope["detail"]
     assert not outfile.exists()
 
@@ -430,7 +414,7 @@ def test_wizard_refuses_an_existing_outfile_without_force(
 ) -> None:
     before = config_file.read_bytes()
     outcome = run_cli("--json", "config-wizard", "--outfile", str(config_file), "--defaults")
-    envelope = _error_envelope(outcome, 4, "Policy")
+    envelope = error_envelope(outcome, 4, "Policy")
     assert str(config_file) in envelope["detail"]
     assert "--force" in envelope["hint"]
     assert config_file.read_bytes() == before
@@ -502,7 +486,7 @@ def test_edit_json_envelope_names_base_outfile_and_changed_keys(
         "--set",
         "replay.mode=dict",
     )
-    envelope = _envelope(outcome, "config-edit")
+    envelope = success_envelope(outcome, "config-edit")
     assert envelope["base"] == str(config_file)
     assert envelope["outfile"] == str(config_file)
     assert envelope["changed"] == ["adaptive.migration_batch", "replay.mode"]
@@ -545,7 +529,7 @@ def test_edit_refuses_an_existing_outfile_other_than_the_infile_without_force(
         "--set",
         "replay.mode=dict",
     )
-    _error_envelope(outcome, 4, "Policy")
+    error_envelope(outcome, 4, "Policy")
     assert other.read_bytes() == before
 
 
@@ -554,7 +538,7 @@ def test_edit_missing_infile_starts_from_the_defaults(run_cli: RunCli, tmp_path:
     outcome = run_cli(
         "--json", "config-edit", "--infile", str(infile), "--set", "adaptive.migration_batch=128"
     )
-    envelope = _envelope(outcome, "config-edit")
+    envelope = success_envelope(outcome, "config-edit")
     assert envelope["base"] == "defaults"
     expected = Settings.model_validate({"adaptive": {"migration_batch": 128}})
     assert load_settings(infile) == expected
@@ -576,7 +560,7 @@ def test_edit_unknown_key_is_bad_input_suggesting_the_right_key(
     outcome = run_cli(
         "--json", "config-edit", "--infile", str(config_file), "--set", "adaptive.migraton_batch=1"
     )
-    envelope = _error_envelope(outcome, 2, "BadInput")
+    envelope = error_envelope(outcome, 2, "BadInput")
     assert "did you mean adaptive.migration_batch?" in envelope["detail"]
     assert config_file.read_bytes() == before
 
@@ -588,7 +572,7 @@ def test_edit_bad_value_is_bad_input_and_leaves_the_infile_byte_identical(
     outcome = run_cli(
         "--json", "config-edit", "--infile", str(config_file), "--set", "adaptive.migration_batch=0"
     )
-    envelope = _error_envelope(outcome, 2, "BadInput")
+    envelope = error_envelope(outcome, 2, "BadInput")
     assert "adaptive.migration_batch" in envelope["detail"]
     assert config_file.read_bytes() == before
 
@@ -596,7 +580,7 @@ def test_edit_bad_value_is_bad_input_and_leaves_the_infile_byte_identical(
 def test_edit_apply_builtin_preset_sets_the_preset_s_keys(run_cli: RunCli, tmp_path: Path) -> None:
     outfile = tmp_path / "churn.toml"
     outcome = run_cli("--json", "config-edit", "--outfile", str(outfile), "--apply-preset", "churn")
-    envelope = _envelope(outcome, "config-edit")
+    envelope = success_envelope(outcome, "config-edit")
     assert envelope["apply_preset"] == "churn"
     edited = load_settings(outfile)
     assert edited.maps.robinhood_deletion == "tombstone"
@@ -638,7 +622,7 @@ def test_edit_unknown_preset_is_bad_input_listing_the_available_ones(
     outcome = run_cli(
         "--json", "config-edit", "--outfile", str(outfile), "--apply-preset", "speedy"
     )
-    envelope = _error_envelope(outcome, 2, "BadInput")
+    envelope = error_envelope(outcome, 2, "BadInput")
     assert "'speedy'" in envelope["detail"]
     assert "churn" in envelope["hint"]
     assert not outfile.exists()
@@ -647,7 +631,7 @@ def test_edit_unknown_preset_is_bad_input_listing_the_available_ones(
 def test_edit_saved_preset_is_listed(run_cli: RunCli, config_file: Path, tmp_path: Path) -> None:
     saved = run_cli("config-edit", "--infile", str(config_file), "--save-preset", "mine")
     assert saved.exit_code == 0, saved.stderr
-    envelope = _envelope(run_cli("--json", "config-edit", "--list-presets"), "config-edit")
+    envelope = success_envelope(run_cli("--json", "config-edit", "--list-presets"), "config-edit")
     assert envelope["action"] == "list-presets"
     presets = {preset["name"]: preset for preset in envelope["presets"]}
     expected_path = tmp_path / "adhash-presets" / "mine.toml"
@@ -661,7 +645,7 @@ def test_edit_saved_preset_is_listed(run_cli: RunCli, config_file: Path, tmp_pat
 
 
 def test_edit_list_presets_json_describes_the_builtin_presets(run_cli: RunCli) -> None:
-    envelope = _envelope(run_cli("--json", "config-edit", "--list-presets"), "config-edit")
+    envelope = success_envelope(run_cli("--json", "config-edit", "--list-presets"), "config-edit")
     assert envelope["action"] == "list-presets"
     names = [preset["name"] for preset in envelope["presets"]]
     assert {"churn", "lookup-heavy", "memory-tight", "strict-guardrails"} <= set(names)
@@ -689,7 +673,7 @@ def test_edit_saving_an_existing_preset_without_force_is_refused(
     preset = tmp_path / "adhash-presets" / "mine.toml"
     before = preset.read_bytes()
     outcome = run_cli("--json", "config-edit", "--save-preset", "mine", "--set", "replay.mode=dict")
-    envelope = _error_envelope(outcome, 4, "Policy")
+    envelope = error_envelope(outcome, 4, "Policy")
     assert "'mine'" in envelope["detail"]
     assert preset.read_bytes() == before
 
@@ -707,7 +691,7 @@ def test_edit_saving_an_existing_preset_with_force_replaces_it(
 
 def test_edit_invalid_preset_name_is_bad_input(run_cli: RunCli, tmp_path: Path) -> None:
     outcome = run_cli("--json", "config-edit", "--save-preset", "My Preset!")
-    envelope = _error_envelope(outcome, 2, "BadInput")
+    envelope = error_envelope(outcome, 2, "BadInput")
     assert "'My Preset!'" in envelope["detail"]
     assert not (tmp_path / "adhash-presets").exists()
 
@@ -717,10 +701,10 @@ def test_edit_presets_dir_is_where_presets_are_saved_and_listed(
 ) -> None:
     folder = tmp_path / "team-presets"
     saved = run_cli("--json", "config-edit", "--save-preset", "team", "--presets-dir", str(folder))
-    assert _envelope(saved, "config-edit")["saved_preset"] == str(folder / "team.toml")
+    assert success_envelope(saved, "config-edit")["saved_preset"] == str(folder / "team.toml")
     assert (folder / "team.toml").is_file()
     assert not (tmp_path / "adhash-presets").exists()
-    listed = _envelope(
+    listed = success_envelope(
         run_cli("--json", "config-edit", "--list-presets", "--presets-dir", str(folder)),
         "config-edit",
     )
@@ -749,13 +733,13 @@ def test_edit_applies_a_user_preset_from_presets_dir(run_cli: RunCli, tmp_path: 
 
 def test_edit_list_presets_with_another_action_is_bad_input(run_cli: RunCli) -> None:
     outcome = run_cli("--json", "config-edit", "--list-presets", "--set", "replay.mode=dict")
-    envelope = _error_envelope(outcome, 2, "BadInput")
+    envelope = error_envelope(outcome, 2, "BadInput")
     assert "--list-presets" in envelope["detail"]
 
 
 def test_edit_without_anything_to_write_is_bad_input(run_cli: RunCli) -> None:
     outcome = run_cli("--json", "config-edit", "--set", "replay.mode=dict")
-    envelope = _error_envelope(outcome, 2, "BadInput")
+    envelope = error_envelope(outcome, 2, "BadInput")
     assert envelope["detail"] == "nothing to write"
 
 
@@ -794,7 +778,7 @@ def replay_config(tmp_path: Path) -> Path:
 
 
 def _run_summary(run_cli: RunCli, workload: Path, *args: str) -> dict[str, Any]:
-    return _envelope(run_cli("--json", "run-csv", "--csv", str(workload), *args), "run-csv")
+    return success_envelope(run_cli("--json", "run-csv", "--csv", str(workload), *args), "run-csv")
 
 
 def test_run_csv_mode_flag_beats_environment_and_file(
@@ -885,7 +869,7 @@ def test_run_csv_same_key_by_flag_and_set_is_bad_input(run_cli: RunCli, workload
         "--mode",
         "chaining",
     )
-    envelope = _error_envelope(outcome, 2, "BadInput")
+    envelope = error_envelope(outcome, 2, "BadInput")
     assert "replay.mode is given twice" in envelope["detail"]
 
 
@@ -894,7 +878,7 @@ def test_run_csv_missing_config_file_is_io_error(
 ) -> None:
     missing = tmp_path / "absent.toml"
     outcome = run_cli("--json", "run-csv", "--csv", str(workload), "--config", str(missing))
-    assert str(missing) in _error_envelope(outcome, 5, "IO")["detail"]
+    assert str(missing) in error_envelope(outcome, 5, "IO")["detail"]
 
 
 # -- --config on the other commands -----------------------------------------------------------
@@ -905,8 +889,10 @@ def test_put_config_builds_a_new_store_from_the_settings(run_cli: RunCli, tmp_pa
     config.write_text('[maps]\nrobinhood_deletion = "tombstone"\n[replay]\nmode = "robinhood"\n')
     store = tmp_path / "store.adh"
     put = run_cli("--json", "put", "--store", str(store), "--config", str(config), "k", "v")
-    assert _envelope(put, "put")["created"] is True
-    info = _envelope(run_cli("--json", "inspect-snapshot", "--in", str(store)), "inspect-snapshot")
+    assert success_envelope(put, "put")["created"] is True
+    info = success_envelope(
+        run_cli("--json", "inspect-snapshot", "--in", str(store)), "inspect-snapshot"
+    )
     assert info["backend"] == "robinhood"
     assert info["config"]["deletion"] == "tombstone"
 
@@ -919,7 +905,9 @@ def test_put_mode_flag_beats_the_config_file(run_cli: RunCli, tmp_path: Path) ->
         "put", "--store", str(store), "--config", str(config), "--mode", "compact", "k", "v"
     )
     assert put.exit_code == 0, put.stderr
-    info = _envelope(run_cli("--json", "inspect-snapshot", "--in", str(store)), "inspect-snapshot")
+    info = success_envelope(
+        run_cli("--json", "inspect-snapshot", "--in", str(store)), "inspect-snapshot"
+    )
     assert info["backend"] == "compact"
 
 
@@ -932,7 +920,7 @@ def test_inspect_snapshot_set_snapshot_limit_refuses_a_larger_file(
     outcome = run_cli(
         "--json", "inspect-snapshot", "--in", str(store), "--set", "snapshot.max_entries=1"
     )
-    envelope = _error_envelope(outcome, 2, "BadInput")
+    envelope = error_envelope(outcome, 2, "BadInput")
     assert "2 entries" in envelope["detail"]
 
 
@@ -952,7 +940,7 @@ def test_demo_config_sets_the_adaptive_start_backend(run_cli: RunCli, tmp_path: 
         "--config",
         str(config),
     )
-    envelope = _envelope(outcome, "demo")
+    envelope = success_envelope(outcome, "demo")
     adaptive = next(row for row in envelope["results"] if row["mode"] == "adaptive")
     summary = orjson.loads(Path(adaptive["summary_file"]).read_bytes())
     assert summary["backend_start"] == "robinhood"
@@ -977,7 +965,7 @@ def test_profile_then_passes_config_to_the_inner_command(
         "--then",
         f"run-csv --csv '{workload}'",
     )
-    envelope = _envelope(outcome, "run-csv")
+    envelope = success_envelope(outcome, "run-csv")
     assert envelope["latency_sample"]["every_n"] == 1
     assert envelope["warmup_ops"] == 7
 
@@ -997,4 +985,4 @@ def test_profile_then_passes_set_to_the_inner_command(run_cli: RunCli, workload:
         "--then",
         f"run-csv --csv '{workload}'",
     )
-    assert _envelope(outcome, "run-csv")["warmup_ops"] == 5
+    assert success_envelope(outcome, "run-csv")["warmup_ops"] == 5

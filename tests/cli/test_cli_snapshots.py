@@ -13,27 +13,10 @@ import pytest
 from adhash import ChainingMap, RobinHoodMap
 from adhash.snapshot import load, save
 from adhash.workload.format import Op, WorkloadWriter
-from tests.cli.cli_harness import Outcome, RunCli, run_python
+from tests.cli.cli_harness import RunCli, error_envelope, run_python, success_envelope
 
 KEY_VARIABLE = "ADHASH_SNAPSHOT_KEY"
 TRAILER_BYTES = 8 + 32
-
-
-def _envelope(outcome: Outcome, command: str) -> dict[str, Any]:
-    assert outcome.exit_code == 0, outcome.stderr
-    assert outcome.stdout.count("\n") == 1, outcome.stdout
-    envelope: dict[str, Any] = orjson.loads(outcome.stdout)
-    assert (envelope["ok"], envelope["command"]) == (True, command)
-    return envelope
-
-
-def _error_envelope(outcome: Outcome, exit_code: int, kind: str) -> dict[str, Any]:
-    assert outcome.exit_code == exit_code, (outcome.stdout, outcome.stderr)
-    assert outcome.stdout == ""
-    assert outcome.stderr.count("\n") == 1, outcome.stderr
-    envelope: dict[str, Any] = orjson.loads(outcome.stderr)
-    assert envelope["error"] == kind
-    return envelope
 
 
 @pytest.fixture(autouse=True)
@@ -97,7 +80,7 @@ def test_inspect_snapshot_text_shows_header_stats_preview_and_key(
 
 def test_inspect_snapshot_json_is_the_snapshot_info(run_cli: RunCli, snapshot: Path) -> None:
     outcome = run_cli("--json", "inspect-snapshot", "--in", str(snapshot), "--limit", "3")
-    envelope = _envelope(outcome, "inspect-snapshot")
+    envelope = success_envelope(outcome, "inspect-snapshot")
     assert envelope["schema"] == "adhash.snapshot_info.v1"
     assert (envelope["backend"], envelope["entry_count"], envelope["chunk_count"]) == (
         "robinhood",
@@ -113,7 +96,7 @@ def test_inspect_snapshot_json_is_the_snapshot_info(run_cli: RunCli, snapshot: P
 
 def test_inspect_snapshot_contains_filters_the_preview(run_cli: RunCli, snapshot: Path) -> None:
     outcome = run_cli("--json", "inspect-snapshot", "--in", str(snapshot), "--contains", "k9")
-    preview = _envelope(outcome, "inspect-snapshot")["preview"]
+    preview = success_envelope(outcome, "inspect-snapshot")["preview"]
     assert sorted(item["key"] for item in preview) == ["'K9'", *(f"'K9{i}'" for i in range(10))]
 
 
@@ -121,7 +104,7 @@ def test_inspect_snapshot_int_key_looks_up_an_integer(run_cli: RunCli, tmp_path:
     path = tmp_path / "ints.adh"
     save(ChainingMap({5: "five", "5": "text five"}), path)
     outcome = run_cli("--json", "inspect-snapshot", "--in", str(path), "--key", "5", "--int-key")
-    lookup = _envelope(outcome, "inspect-snapshot")["lookup"]
+    lookup = success_envelope(outcome, "inspect-snapshot")["lookup"]
     assert lookup == {"key": "5", "found": True, "value": "'five'"}
     outcome = run_cli("inspect-snapshot", "--in", str(path), "--key", "6", "--int-key")
     assert outcome.stdout.splitlines()[-1] == "key 6: not found"
@@ -132,12 +115,12 @@ def test_inspect_snapshot_bad_flags_are_bad_input(
     run_cli: RunCli, snapshot: Path, flags: tuple[str, ...]
 ) -> None:
     outcome = run_cli("--json", "inspect-snapshot", "--in", str(snapshot), *flags)
-    _error_envelope(outcome, 2, "BadInput")
+    error_envelope(outcome, 2, "BadInput")
 
 
 def test_inspect_snapshot_of_a_missing_file_is_an_io_error(run_cli: RunCli, tmp_path: Path) -> None:
     outcome = run_cli("--json", "inspect-snapshot", "--in", str(tmp_path / "none.adh"))
-    assert "not found" in _error_envelope(outcome, 5, "IO")["detail"]
+    assert "not found" in error_envelope(outcome, 5, "IO")["detail"]
 
 
 def test_inspect_snapshot_of_a_pickle_is_bad_input(run_cli: RunCli, tmp_path: Path) -> None:
@@ -145,7 +128,7 @@ def test_inspect_snapshot_of_a_pickle_is_bad_input(run_cli: RunCli, tmp_path: Pa
     # What the original's run-csv --snapshot-out wrote: a raw pickle. It is never unpickled.
     path.write_bytes(pickle.dumps({f"key{i}": i for i in range(20)}, protocol=5))
     outcome = run_cli("--json", "inspect-snapshot", "--in", str(path))
-    assert "not an adhash snapshot" in _error_envelope(outcome, 2, "BadInput")["detail"]
+    assert "not an adhash snapshot" in error_envelope(outcome, 2, "BadInput")["detail"]
 
 
 # -- verify-snapshot --------------------------------------------------------------------------
@@ -167,7 +150,7 @@ def test_verify_snapshot_verbose_adds_the_details(run_cli: RunCli, snapshot: Pat
 
 
 def test_verify_snapshot_json_carries_the_report(run_cli: RunCli, snapshot: Path) -> None:
-    envelope = _envelope(
+    envelope = success_envelope(
         run_cli("--json", "verify-snapshot", "--in", str(snapshot)), "verify-snapshot"
     )
     assert envelope["verified"] is True
@@ -180,7 +163,7 @@ def test_verify_snapshot_of_a_damaged_file_exits_3_with_the_report(
     run_cli: RunCli, damaged: Path
 ) -> None:
     outcome = run_cli("--json", "verify-snapshot", "--in", str(damaged))
-    envelope = _error_envelope(outcome, 3, "Invariant")
+    envelope = error_envelope(outcome, 3, "Invariant")
     assert envelope["detail"] == "snapshot verification failed: chunk 9: checksum mismatch"
     assert "--repair" in envelope["hint"]
     assert envelope["report"]["ok"] is False
@@ -204,7 +187,7 @@ def test_verify_snapshot_of_a_non_snapshot_fails_verification(
 ) -> None:
     path = tmp_path / "text.adh"
     path.write_text("not a snapshot at all\n" * 10)
-    envelope = _error_envelope(
+    envelope = error_envelope(
         run_cli("--json", "verify-snapshot", "--in", str(path)), 3, "Invariant"
     )
     assert "bad magic" in envelope["detail"]
@@ -212,7 +195,7 @@ def test_verify_snapshot_of_a_non_snapshot_fails_verification(
 
 def test_verify_snapshot_of_a_missing_file_is_an_io_error(run_cli: RunCli, tmp_path: Path) -> None:
     outcome = run_cli("--json", "verify-snapshot", "--in", str(tmp_path / "none.adh"))
-    _error_envelope(outcome, 5, "IO")
+    error_envelope(outcome, 5, "IO")
 
 
 def test_verify_snapshot_repair_salvages_the_intact_chunks(
@@ -223,7 +206,7 @@ def test_verify_snapshot_repair_salvages_the_intact_chunks(
     outcome = run_cli(
         "--json", "verify-snapshot", "--in", str(damaged), "--repair", "--out", str(repaired)
     )
-    envelope = _envelope(outcome, "verify-snapshot")
+    envelope = success_envelope(outcome, "verify-snapshot")
     assert envelope["verified"] is False
     assert envelope["repair"]["recovered_entries"] == 90
     assert envelope["repair"]["lost_entries"] == 10
@@ -262,7 +245,7 @@ def test_verify_snapshot_repair_flags_are_checked(
     before = snapshot.read_bytes()
     args = [flag.format(tmp=tmp_path, snapshot=snapshot) for flag in flags]
     outcome = run_cli("--json", "verify-snapshot", "--in", str(snapshot), *args)
-    _error_envelope(outcome, 2, "BadInput")
+    error_envelope(outcome, 2, "BadInput")
     assert snapshot.read_bytes() == before
     assert not (tmp_path / "x.adh").exists()
 
@@ -286,7 +269,7 @@ def test_compact_snapshot_json_reports_bytes_and_stats(
 ) -> None:
     out = tmp_path / "compacted.adh"
     outcome = run_cli("--json", "compact-snapshot", "--in", str(sparse), "--out", str(out))
-    envelope = _envelope(outcome, "compact-snapshot")
+    envelope = success_envelope(outcome, "compact-snapshot")
     assert envelope["bytes_before"] == sparse.stat().st_size
     assert envelope["bytes_after"] == out.stat().st_size
     assert envelope["stats_after"]["size"] == envelope["stats_before"]["size"] == 100
@@ -312,7 +295,7 @@ def test_compact_snapshot_of_a_damaged_file_writes_nothing(
 ) -> None:
     out = tmp_path / "compacted.adh"
     outcome = run_cli("--json", "compact-snapshot", "--in", str(damaged), "--out", str(out))
-    _error_envelope(outcome, 3, "Invariant")
+    error_envelope(outcome, 3, "Invariant")
     assert not out.exists()
 
 
@@ -339,16 +322,16 @@ def test_put_json_envelope_says_whether_it_created_the_store(
     run_cli: RunCli, tmp_path: Path
 ) -> None:
     store = tmp_path / "s.adh"
-    first = _envelope(run_cli("--json", "put", "--store", str(store), "a", "1"), "put")
+    first = success_envelope(run_cli("--json", "put", "--store", str(store), "a", "1"), "put")
     assert {k: first[k] for k in ("key", "value", "created", "size")} == {
         "key": "a",
         "value": "1",
         "created": True,
         "size": 1,
     }
-    second = _envelope(run_cli("--json", "put", "--store", str(store), "b", "2"), "put")
+    second = success_envelope(run_cli("--json", "put", "--store", str(store), "b", "2"), "put")
     assert (second["created"], second["size"]) == (False, 2)
-    third = _envelope(run_cli("--json", "put", "--store", str(store), "a", "3"), "put")
+    third = success_envelope(run_cli("--json", "put", "--store", str(store), "a", "3"), "put")
     assert (third["created"], third["size"]) == (False, 2)
     assert dict(load(store).items()) == {"a": "3", "b": "2"}
 
@@ -356,7 +339,7 @@ def test_put_json_envelope_says_whether_it_created_the_store(
 def test_get_json_envelope_of_a_present_key(run_cli: RunCli, tmp_path: Path) -> None:
     store = tmp_path / "s.adh"
     run_cli("put", "--store", str(store), "K1", "V1")
-    envelope = _envelope(run_cli("--json", "get", "--store", str(store), "K1"), "get")
+    envelope = success_envelope(run_cli("--json", "get", "--store", str(store), "K1"), "get")
     assert {k: envelope[k] for k in ("key", "found", "value")} == {
         "key": "K1",
         "found": True,
@@ -367,7 +350,7 @@ def test_get_json_envelope_of_a_present_key(run_cli: RunCli, tmp_path: Path) -> 
 def test_get_of_a_missing_key_exits_0_with_found_false(run_cli: RunCli, tmp_path: Path) -> None:
     store = tmp_path / "s.adh"
     run_cli("put", "--store", str(store), "K1", "V1")
-    envelope = _envelope(run_cli("--json", "get", "--store", str(store), "K2"), "get")
+    envelope = success_envelope(run_cli("--json", "get", "--store", str(store), "K2"), "get")
     assert (envelope["found"], envelope["value"]) == (False, None)
 
 
@@ -383,7 +366,7 @@ def test_del_removes_a_key_and_reports_it(run_cli: RunCli, tmp_path: Path) -> No
     store = tmp_path / "s.adh"
     run_cli("put", "--store", str(store), "K1", "V1")
     run_cli("put", "--store", str(store), "K2", "V2")
-    envelope = _envelope(run_cli("--json", "del", "--store", str(store), "K1"), "del")
+    envelope = success_envelope(run_cli("--json", "del", "--store", str(store), "K1"), "del")
     assert (envelope["key"], envelope["deleted"]) == ("K1", True)
     assert dict(load(store).items()) == {"K2": "V2"}
     outcome = run_cli("del", "--store", str(store), "K2")
@@ -394,7 +377,7 @@ def test_del_of_a_missing_key_leaves_the_file_untouched(run_cli: RunCli, tmp_pat
     store = tmp_path / "s.adh"
     run_cli("put", "--store", str(store), "K1", "V1")
     before = (store.read_bytes(), store.stat().st_mtime_ns)
-    envelope = _envelope(run_cli("--json", "del", "--store", str(store), "K9"), "del")
+    envelope = success_envelope(run_cli("--json", "del", "--store", str(store), "K9"), "del")
     assert envelope["deleted"] is False
     assert (store.read_bytes(), store.stat().st_mtime_ns) == before
     outcome = run_cli("del", "--store", str(store), "K9")
@@ -406,7 +389,7 @@ def test_items_lists_entries_sorted_by_key(run_cli: RunCli, tmp_path: Path) -> N
     for key, value in (("b", "2"), ("a", "1"), ("c", "3")):
         run_cli("put", "--store", str(store), key, value)
     run_cli("put", "--store", str(store), "--int-key", "7", "seven")
-    envelope = _envelope(run_cli("--json", "items", "--store", str(store)), "items")
+    envelope = success_envelope(run_cli("--json", "items", "--store", str(store)), "items")
     assert envelope["count"] == 4
     assert envelope["items"] == [
         {"key": 7, "value": "seven"},
@@ -433,7 +416,7 @@ def test_int_key_that_is_not_a_64_bit_integer_is_bad_input(
 ) -> None:
     store = tmp_path / "s.adh"
     outcome = run_cli("--json", "put", "--store", str(store), "--int-key", key, "v")
-    assert "--int-key" in _error_envelope(outcome, 2, "BadInput")["detail"]
+    assert "--int-key" in error_envelope(outcome, 2, "BadInput")["detail"]
     assert not store.exists()
 
 
@@ -442,9 +425,9 @@ def test_put_mode_chooses_the_backend_of_a_new_store(run_cli: RunCli, tmp_path: 
     run_cli("put", "--store", str(store), "--mode", "robinhood", "K1", "V1")
     assert type(load(store)) is RobinHoodMap
     outcome = run_cli("--json", "put", "--store", str(store), "--mode", "chaining", "K2", "V2")
-    assert "applies only when put creates" in _error_envelope(outcome, 2, "BadInput")["detail"]
+    assert "applies only when put creates" in error_envelope(outcome, 2, "BadInput")["detail"]
     same = run_cli("--json", "put", "--store", str(store), "--mode", "fast-lookup", "K2", "V2")
-    assert _envelope(same, "put")["size"] == 2
+    assert success_envelope(same, "put")["size"] == 2
 
 
 @pytest.mark.parametrize("command", [("get", "K"), ("del", "K"), ("items",)])
@@ -454,7 +437,7 @@ def test_reading_a_missing_store_is_an_io_error_naming_put(
     store = tmp_path / "none.adh"
     name, *rest = command
     outcome = run_cli("--json", name, "--store", str(store), *rest)
-    envelope = _error_envelope(outcome, 5, "IO")
+    envelope = error_envelope(outcome, 5, "IO")
     assert envelope["detail"] == f"store not found: {store}"
     assert "adhash put --store" in envelope["hint"]
     assert not store.exists()
@@ -482,7 +465,7 @@ def test_put_on_a_damaged_store_fails_and_leaves_it_unchanged(
     snapshot.write_bytes(damage(snapshot.read_bytes()))
     before = snapshot.read_bytes()
     outcome = run_cli("--json", "put", "--store", str(snapshot), "K1", "new")
-    _error_envelope(outcome, exit_code, kind)
+    error_envelope(outcome, exit_code, kind)
     assert snapshot.read_bytes() == before
     assert sorted(path.name for path in snapshot.parent.iterdir()) == [snapshot.name]
 
@@ -497,18 +480,20 @@ def test_a_store_written_with_a_key_needs_that_key(
     monkeypatch.setenv(KEY_VARIABLE, "correct horse")
     run_cli("put", "--store", str(store), "K1", "V1")
     assert run_cli("get", "--store", str(store), "K1").stdout == "V1\n"
-    info = _envelope(run_cli("--json", "inspect-snapshot", "--in", str(store)), "inspect-snapshot")
+    info = success_envelope(
+        run_cli("--json", "inspect-snapshot", "--in", str(store)), "inspect-snapshot"
+    )
     assert info["keyed"] is True
 
     monkeypatch.setenv(KEY_VARIABLE, "wrong horse")
     outcome = run_cli("--json", "get", "--store", str(store), "K1")
-    assert "wrong key" in _error_envelope(outcome, 3, "Invariant")["detail"]
+    assert "wrong key" in error_envelope(outcome, 3, "Invariant")["detail"]
     outcome = run_cli("--json", "verify-snapshot", "--in", str(store))
-    _error_envelope(outcome, 3, "Invariant")
+    error_envelope(outcome, 3, "Invariant")
 
     monkeypatch.delenv(KEY_VARIABLE)
     outcome = run_cli("--json", "get", "--store", str(store), "K1")
-    assert KEY_VARIABLE in _error_envelope(outcome, 2, "BadInput")["detail"]
+    assert KEY_VARIABLE in error_envelope(outcome, 2, "BadInput")["detail"]
 
 
 def test_an_unkeyed_store_is_refused_while_a_key_is_set(
@@ -517,7 +502,7 @@ def test_an_unkeyed_store_is_refused_while_a_key_is_set(
     before = snapshot.read_bytes()
     monkeypatch.setenv(KEY_VARIABLE, "correct horse")
     outcome = run_cli("--json", "put", "--store", str(snapshot), "K1", "new")
-    assert "carries no authentication" in _error_envelope(outcome, 2, "BadInput")["detail"]
+    assert "carries no authentication" in error_envelope(outcome, 2, "BadInput")["detail"]
     assert snapshot.read_bytes() == before
 
 
@@ -544,12 +529,14 @@ def test_run_csv_snapshot_out_can_be_inspected_and_verified(
         "--json", "run-csv", "--csv", str(workload), "--mode", "robinhood",
         "--snapshot-out", str(out), "--no-progress",
     )  # fmt: skip
-    summary = _envelope(outcome, "run-csv")
+    summary = success_envelope(outcome, "run-csv")
     assert (summary["snapshot_in"], summary["snapshot_out"]) == (None, str(out))
     size = summary["final_stats"]["size"]
     assert size == 250
 
-    info = _envelope(run_cli("--json", "inspect-snapshot", "--in", str(out)), "inspect-snapshot")
+    info = success_envelope(
+        run_cli("--json", "inspect-snapshot", "--in", str(out)), "inspect-snapshot"
+    )
     assert (info["backend"], info["entry_count"]) == ("robinhood", size)
     text = run_cli("inspect-snapshot", "--in", str(out), "--key", "W299")
     assert text.stdout.splitlines()[-1] == "key 'W299': found, value 'w899'"
@@ -579,7 +566,7 @@ def test_run_csv_snapshot_in_continues_from_the_snapshot(
         "--json", "run-csv", "--csv", str(workload), "--mode", "robinhood",
         "--snapshot-in", str(start), "--snapshot-out", str(out), "--no-progress",
     )  # fmt: skip
-    summary = _envelope(outcome, "run-csv")
+    summary = success_envelope(outcome, "run-csv")
     assert (summary["mode"], summary["backend_start"]) == ("chaining", "chaining")
     assert (summary["snapshot_in"], summary["snapshot_out"]) == (str(start), str(out))
     final = load(out)
@@ -610,7 +597,7 @@ def test_run_csv_snapshot_in_refuses_a_hash_seed(
         "--json", "run-csv", "--csv", str(workload), "--snapshot-in", str(snapshot),
         "--hash-seed", "3",
     )  # fmt: skip
-    _error_envelope(outcome, 2, "BadInput")
+    error_envelope(outcome, 2, "BadInput")
 
 
 def test_run_csv_with_a_damaged_snapshot_in_runs_nothing_and_writes_nothing(
@@ -622,7 +609,7 @@ def test_run_csv_with_a_damaged_snapshot_in_runs_nothing_and_writes_nothing(
         "--json", "run-csv", "--csv", str(workload), "--snapshot-in", str(damaged),
         "--snapshot-out", str(out),
     )  # fmt: skip
-    _error_envelope(outcome, 3, "Invariant")
+    error_envelope(outcome, 3, "Invariant")
     assert not out.exists()
     assert damaged.read_bytes() == before
 
@@ -633,4 +620,4 @@ def test_run_csv_with_a_missing_snapshot_in_is_an_io_error(
     outcome = run_cli(
         "--json", "run-csv", "--csv", str(workload), "--snapshot-in", str(tmp_path / "no.adh")
     )
-    _error_envelope(outcome, 5, "IO")
+    error_envelope(outcome, 5, "IO")

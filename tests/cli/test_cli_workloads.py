@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
@@ -13,24 +12,7 @@ import pytest
 from adhash.metrics.records import parse_record
 from adhash.profiling import CANDIDATES
 from adhash.workload.format import Op, WorkloadWriter
-from tests.cli.cli_harness import Outcome, RunCli, run_python
-
-
-def _envelope(outcome: Outcome) -> dict[str, Any]:
-    assert outcome.exit_code == 0, outcome.stderr
-    assert outcome.stdout.count("\n") == 1, outcome.stdout
-    envelope: dict[str, Any] = orjson.loads(outcome.stdout)
-    assert envelope["ok"] is True
-    return envelope
-
-
-def _error_envelope(outcome: Outcome, exit_code: int, kind: str) -> dict[str, Any]:
-    assert outcome.exit_code == exit_code, (outcome.stdout, outcome.stderr)
-    assert outcome.stdout == ""
-    assert outcome.stderr.count("\n") == 1, outcome.stderr
-    envelope: dict[str, Any] = orjson.loads(outcome.stderr)
-    assert envelope["error"] == kind
-    return envelope
+from tests.cli.cli_harness import RunCli, error_envelope, run_python, success_envelope
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +47,7 @@ def test_generate_csv_text_names_rows_file_and_manifest(run_cli: RunCli, tmp_pat
 
 def test_generate_csv_json_envelope_describes_the_file(run_cli: RunCli, tmp_path: Path) -> None:
     outfile = tmp_path / "g.csv"
-    envelope = _envelope(
+    envelope = success_envelope(
         run_cli("--json", "generate-csv", "--outfile", str(outfile), "--ops", "700")
     )
     assert envelope["command"] == "generate-csv"
@@ -106,7 +88,7 @@ def test_generate_csv_bad_value_is_bad_input_and_writes_nothing(
 ) -> None:
     outfile = tmp_path / "g.csv"
     outcome = run_cli("--json", "generate-csv", "--outfile", str(outfile), *flags)
-    envelope = _error_envelope(outcome, 2, "BadInput")
+    envelope = error_envelope(outcome, 2, "BadInput")
     assert detail in envelope["detail"]
     assert list(tmp_path.iterdir()) == []
 
@@ -116,7 +98,7 @@ def test_generate_csv_in_a_subprocess(tmp_path: Path) -> None:
     outcome = run_python(
         "-m", "adhash_cli", "--json", "generate-csv", "--outfile", str(outfile), "--ops", "300"
     )
-    envelope = _envelope(outcome)
+    envelope = success_envelope(outcome)
     assert outcome.stderr == ""
     assert (envelope["command"], envelope["rows"]) == ("generate-csv", 300)
     assert hashlib.sha256(outfile.read_bytes()).hexdigest() == envelope["sha256"]
@@ -133,7 +115,7 @@ def test_run_csv_dry_run_text_reports_validation(run_cli: RunCli, workload: Path
 
 
 def test_run_csv_dry_run_json_reports_rows_and_counts(run_cli: RunCli, workload: Path) -> None:
-    envelope = _envelope(run_cli("--json", "run-csv", "--csv", str(workload), "--dry-run"))
+    envelope = success_envelope(run_cli("--json", "run-csv", "--csv", str(workload), "--dry-run"))
     assert envelope == {
         "ok": True,
         "command": "run-csv",
@@ -149,7 +131,7 @@ def test_run_csv_dry_run_json_reports_rows_and_counts(run_cli: RunCli, workload:
 
 
 def test_run_csv_dry_run_of_a_malformed_file_is_bad_input(run_cli: RunCli, malformed: Path) -> None:
-    envelope = _error_envelope(
+    envelope = error_envelope(
         run_cli("--json", "run-csv", "--csv", str(malformed), "--dry-run"), 2, "BadInput"
     )
     assert envelope["detail"] == "line 4: unknown op 'pur' (expected put, get or del)"
@@ -170,7 +152,7 @@ def test_run_csv_writes_summary_and_metrics(
         "--metrics-out-dir",
         str(metrics_dir),
     )
-    envelope = _envelope(outcome)
+    envelope = success_envelope(outcome)
     assert envelope["command"] == "run-csv"
     assert envelope["status"] == "completed"
     assert envelope["total_ops"] == 2500
@@ -202,13 +184,13 @@ def test_run_csv_text_summary(run_cli: RunCli, workload: Path, tmp_path: Path) -
 
 def test_run_csv_accepts_the_original_mode_names(run_cli: RunCli, workload: Path) -> None:
     args = ("--json", "run-csv", "--csv", str(workload), "--mode", "fast-lookup")
-    envelope = _envelope(run_cli(*args))
+    envelope = success_envelope(run_cli(*args))
     assert (envelope["mode"], envelope["final_backend"]) == ("robinhood", "robinhood")
 
 
 def test_run_csv_unknown_mode_is_bad_input(run_cli: RunCli, workload: Path) -> None:
     outcome = run_cli("--json", "run-csv", "--csv", str(workload), "--mode", "btree")
-    detail = _error_envelope(outcome, 2, "BadInput")["detail"]
+    detail = error_envelope(outcome, 2, "BadInput")["detail"]
     assert "--mode" in detail
     assert "'btree'" in detail
     assert "one of chaining, robinhood, compact, adaptive, dict" in detail
@@ -216,7 +198,7 @@ def test_run_csv_unknown_mode_is_bad_input(run_cli: RunCli, workload: Path) -> N
 
 def test_run_csv_percentiles_choose_the_reported_keys(run_cli: RunCli, workload: Path) -> None:
     args = ("--json", "run-csv", "--csv", str(workload), "--percentiles", "p50, 99.9 ,max")
-    envelope = _envelope(run_cli(*args, "--latency-sample-every", "1"))
+    envelope = success_envelope(run_cli(*args, "--latency-sample-every", "1"))
     assert list(envelope["latency_ns"]["overall"]) == ["p50", "p99.9", "max"]
     assert envelope["latency_sample"]["samples"] == 2500
 
@@ -235,13 +217,13 @@ def test_run_csv_bad_percentiles_are_bad_input(
         "--json-summary-out",
         str(summary_file),
     )
-    _error_envelope(outcome, 2, "BadInput")
+    error_envelope(outcome, 2, "BadInput")
     assert not summary_file.exists()
 
 
 def test_run_csv_missing_file_is_an_io_error(run_cli: RunCli, tmp_path: Path) -> None:
     missing = tmp_path / "absent.csv"
-    envelope = _error_envelope(run_cli("--json", "run-csv", "--csv", str(missing)), 5, "IO")
+    envelope = error_envelope(run_cli("--json", "run-csv", "--csv", str(missing)), 5, "IO")
     assert envelope == {
         "error": "IO",
         "detail": f"workload file not found: {missing}",
@@ -256,7 +238,7 @@ def test_run_csv_malformed_file_names_the_line_and_writes_no_summary(
     outcome = run_cli(
         "--json", "run-csv", "--csv", str(malformed), "--json-summary-out", str(summary_file)
     )
-    envelope = _error_envelope(outcome, 2, "BadInput")
+    envelope = error_envelope(outcome, 2, "BadInput")
     assert envelope["detail"] == "line 4: unknown op 'pur' (expected put, get or del)"
     assert envelope["hint"] == "see docs/workload-format.md"
     assert not summary_file.exists()
@@ -273,7 +255,7 @@ def test_run_csv_malformed_file_text_error(run_cli: RunCli, malformed: Path) -> 
 
 def test_run_csv_target_rate_reports_response_time(run_cli: RunCli, workload: Path) -> None:
     args = ("--json", "run-csv", "--csv", str(workload), "--mode", "chaining")
-    envelope = _envelope(run_cli(*args, "--target-rate", "50000"))
+    envelope = success_envelope(run_cli(*args, "--target-rate", "50000"))
     assert envelope["target_rate"] == 50_000
     response = envelope["response_latency_ns"]["overall"]
     service = envelope["latency_ns"]["overall"]
@@ -283,20 +265,20 @@ def test_run_csv_target_rate_reports_response_time(run_cli: RunCli, workload: Pa
 def test_run_csv_verify_passes(run_cli: RunCli, workload: Path) -> None:
     for mode in ("adaptive", "compact"):
         args = ("--json", "run-csv", "--csv", str(workload), "--mode", mode, "--verify")
-        envelope = _envelope(run_cli(*args))
+        envelope = success_envelope(run_cli(*args))
         assert envelope["verified"] is True
 
 
 def test_run_csv_row_limit_is_bad_input(run_cli: RunCli, workload: Path) -> None:
     outcome = run_cli("--json", "run-csv", "--csv", str(workload), "--csv-max-rows", "100")
-    envelope = _error_envelope(outcome, 2, "BadInput")
+    envelope = error_envelope(outcome, 2, "BadInput")
     assert envelope["detail"] == f"workload {workload} has more than 100 rows"
 
 
 def test_run_csv_missing_file_in_a_subprocess(tmp_path: Path) -> None:
     missing = tmp_path / "absent.csv"
     outcome = run_python("-m", "adhash_cli", "--json", "run-csv", "--csv", str(missing))
-    envelope = _error_envelope(outcome, 5, "IO")
+    envelope = error_envelope(outcome, 5, "IO")
     assert envelope["detail"] == f"workload file not found: {missing}"
 
 
@@ -315,7 +297,7 @@ def test_profile_prints_the_recommended_mode(run_cli: RunCli, workload: Path) ->
 
 def test_profile_json_has_the_result(run_cli: RunCli, workload: Path) -> None:
     args = ("--json", "profile", "--csv", str(workload), "--sample-rows", "500", "--repeats", "2")
-    envelope = _envelope(run_cli(*args))
+    envelope = success_envelope(run_cli(*args))
     assert envelope["command"] == "profile"
     assert envelope["result"] == envelope["recommended_mode"]
     assert envelope["result"] in CANDIDATES
@@ -347,7 +329,9 @@ def test_profile_then_runs_run_csv_with_the_recommended_mode(
     assert orjson.loads(summary_file.read_bytes())["mode"] == recommended
 
 
-def test_profile_then_json_prints_the_run_csv_envelope(run_cli: RunCli, workload: Path) -> None:
+def test_profile_then_json_prints_the_run_csvsuccess_envelope(
+    run_cli: RunCli, workload: Path
+) -> None:
     outcome = run_cli(
         "--json",
         "profile",
@@ -360,7 +344,7 @@ def test_profile_then_json_prints_the_run_csv_envelope(run_cli: RunCli, workload
         "--then",
         f"run-csv --csv {workload}",
     )
-    envelope = _envelope(outcome)
+    envelope = success_envelope(outcome)
     match = re.search(r"^recommended mode: (\w+)$", outcome.stderr, re.MULTILINE)
     assert match is not None
     assert (envelope["command"], envelope["status"]) == ("run-csv", "completed")
@@ -391,13 +375,13 @@ def test_profile_bad_then_is_bad_input(run_cli: RunCli, workload: Path, then: st
     outcome = run_cli(
         "--json", "profile", "--csv", str(workload), "--sample-rows", "50", "--then", then
     )
-    assert "--then" in _error_envelope(outcome, 2, "BadInput")["detail"]
+    assert "--then" in error_envelope(outcome, 2, "BadInput")["detail"]
 
 
 def test_profile_of_a_header_only_file_is_bad_input(run_cli: RunCli, tmp_path: Path) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_text("op,key,value\n")
-    envelope = _error_envelope(run_cli("--json", "profile", "--csv", str(empty)), 2, "BadInput")
+    envelope = error_envelope(run_cli("--json", "profile", "--csv", str(empty)), 2, "BadInput")
     assert "contains no data rows" in envelope["detail"]
 
 
@@ -413,7 +397,7 @@ def test_workload_dna_text(run_cli: RunCli, workload: Path) -> None:
 def test_workload_dna_json_and_json_out(run_cli: RunCli, workload: Path, tmp_path: Path) -> None:
     json_out = tmp_path / "reports" / "dna.json"
     args = ("--json", "workload-dna", "--csv", str(workload), "--json-out", str(json_out))
-    envelope = _envelope(run_cli(*args, "--top-keys", "3"))
+    envelope = success_envelope(run_cli(*args, "--top-keys", "3"))
     assert set(envelope) == {"ok", "command", "dna"}
     dna = envelope["dna"]
     assert dna["schema"] == "adhash.workload_dna.v1"
@@ -424,7 +408,7 @@ def test_workload_dna_json_and_json_out(run_cli: RunCli, workload: Path, tmp_pat
 
 def test_workload_dna_of_a_malformed_file_is_bad_input(run_cli: RunCli, malformed: Path) -> None:
     outcome = run_cli("--json", "workload-dna", "--csv", str(malformed))
-    assert _error_envelope(outcome, 2, "BadInput")["detail"].startswith("line 4: ")
+    assert error_envelope(outcome, 2, "BadInput")["detail"].startswith("line 4: ")
 
 
 # -- demo -------------------------------------------------------------------------------------
@@ -466,7 +450,7 @@ def test_demo_json_lists_five_results(run_cli: RunCli, tmp_path: Path) -> None:
     out_dir = tmp_path / "demo"
     args = ("--json", "demo", "--out-dir", str(out_dir), "--ops", "3000", "--key-space", "500")
     outcome = run_cli(*args)
-    envelope = _envelope(outcome)
+    envelope = success_envelope(outcome)
     assert outcome.stderr == ""
     assert envelope["command"] == "demo"
     assert envelope["rows"] == 3000
@@ -483,5 +467,5 @@ def test_demo_json_lists_five_results(run_cli: RunCli, tmp_path: Path) -> None:
 def test_demo_bad_read_ratio_is_bad_input(run_cli: RunCli, tmp_path: Path) -> None:
     out_dir = tmp_path / "demo"
     outcome = run_cli("--json", "demo", "--out-dir", str(out_dir), "--read-ratio", "1.5")
-    _error_envelope(outcome, 2, "BadInput")
+    error_envelope(outcome, 2, "BadInput")
     assert not out_dir.exists()

@@ -84,7 +84,8 @@ class NDJSONFollower:
                         self._read_available(handle)
                         position = handle.tell()
             except OSError:
-                identity = None  # missing or unreadable for now: wait for it
+                # Missing (or unreadable) for now: whatever appears next is a new file.
+                identity, position, self._partial, self._skipping = None, 0, b"", False
             self._stop.wait(self.poll_interval)
 
     def _read_available(self, handle: object) -> None:
@@ -97,12 +98,15 @@ class NDJSONFollower:
             self._partial = lines.pop()
             for line in lines:
                 if self._skipping:
-                    self._skipping = False  # the end of an over-long line
-                    continue
-                self._take(line)
+                    self._skipping = False  # the end of an over-long line, already counted
+                elif len(line) > MAX_LINE_BYTES:
+                    self.hub.rejected_records += 1
+                else:
+                    self._take(line)
             if len(self._partial) > MAX_LINE_BYTES:
+                if not self._skipping:
+                    self.hub.rejected_records += 1
                 self._partial, self._skipping = b"", True
-                self.hub.rejected_records += 1
 
     def _finish_partial(self) -> None:
         if self._partial.strip() and not self._skipping:

@@ -131,6 +131,7 @@ class MetricsHub:
         # Counts of the runs before the current one, so totals keep growing across runs.
         self._base = HubCounters()
         self._run_id: str | None = None
+        self._completed_run: str | None = None
         self._last_event_seq: dict[str, int] = {}
         self._version = 0
         self._cache: dict[str, bytes] = {}
@@ -152,6 +153,7 @@ class MetricsHub:
                     return
             elif isinstance(record, RunSummary):
                 self._summary = record
+                self._completed_run = record.run_id
                 self._state = "completed"
             else:
                 raise BadInputError(f"a metrics hub takes records, got {type(record).__name__}")
@@ -189,7 +191,7 @@ class MetricsHub:
         counters.latency_samples = base.latency_samples + tick.latency_samples
         counters.latency_sum_ns = base.latency_sum_ns + tick.latency_sum_ns
         counters.ticks += 1
-        if self._state != "completed" or tick.run_id != self._summary_run_id():
+        if tick.run_id != self._completed_run:
             self._state = "idle" if tick.state == "idle" else "running"
 
     def _take_event(self, event: MetricsEvent) -> bool:
@@ -209,7 +211,11 @@ class MetricsHub:
             counters.compactions += 1
         elif event.type == "alert":
             counters.alerts_fired += 1
-        if self._state == "waiting":
+        if event.type == "complete":
+            # A followed file carries no summary: the complete event ends the run.
+            self._completed_run = event.run_id
+            self._state = "completed"
+        elif self._state == "waiting":
             self._state = "running"
         return True
 
@@ -227,9 +233,6 @@ class MetricsHub:
         self._run_id = run_id
         self._counters.runs += 1
         self._state = "running"
-
-    def _summary_run_id(self) -> str | None:
-        return self._summary.run_id if self._summary is not None else None
 
     # -- reading -------------------------------------------------------------------------------
 

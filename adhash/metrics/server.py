@@ -29,7 +29,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any, Final
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
 import orjson
 
@@ -164,8 +164,9 @@ class MetricsServer:
         """Whether a request's Authorization header or session cookie carries the token."""
         if self.token is None:
             return True
-        if header is not None and header.startswith("Bearer "):
-            return _same(header[len("Bearer ") :].strip(), self.token)
+        scheme, _, credentials = (header or "").strip().partition(" ")
+        if scheme.lower() == "bearer":
+            return _same(credentials.strip(), self.token)
         return cookie is not None and self._session is not None and _same(cookie, self._session)
 
     def token_matches(self, given: str) -> bool:
@@ -430,13 +431,16 @@ class _Handler(BaseHTTPRequestHandler):
         """Errors the stdlib raises itself (bad request line, unknown method) as JSON too."""
         status = HTTPStatus(code)
         headers = {}
+        # A request line the stdlib could not parse leaves the version at HTTP/0.9, which
+        # would send a body with no status line: answer in HTTP/1.1 and close.
+        self.request_version = "HTTP/1.1"
+        # The body (if any) of a refused request is never read: the connection cannot be reused.
+        self.close_connection = True
         if status is HTTPStatus.NOT_IMPLEMENTED:
             # An unknown method: say which ones exist.
             status = HTTPStatus.METHOD_NOT_ALLOWED
             headers["Allow"] = "GET, HEAD"
             message = f"method {self.command} not allowed; use GET or HEAD"
-        if status.value >= 400 and status is not HTTPStatus.METHOD_NOT_ALLOWED:
-            self.close_connection = True
         self._send_body = True
         try:
             self._error(status, message or status.phrase, headers)
@@ -444,7 +448,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:
-        _LOG.debug("%s %s", self.address_string(), _TOKEN_IN_TEXT.sub(r"\1***", format % args))
+        # Redact after decoding: ?tok%65n= is a token parameter too.
+        text = _TOKEN_IN_TEXT.sub(r"\1***", unquote_plus(format % args))
+        _LOG.debug("%s %s", self.address_string(), text)
 
     def handle_one_request(self) -> None:
         try:

@@ -300,6 +300,8 @@ def _run_with_server(
     import time
 
     summary = execute_run(csv, options, extra_sinks=[live.hub] if live else [], **kwargs)
+    if live is not None:
+        live.hub.write(summary)
     if live is not None and linger > 0:
         with contextlib.suppress(KeyboardInterrupt):
             time.sleep(linger)

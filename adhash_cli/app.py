@@ -20,6 +20,7 @@ from adhash_cli.commands import (
     generate_csv,
     info,
     inspect_snapshot,
+    probe_visualize,
     profile,
     run_csv,
     serve,
@@ -53,6 +54,7 @@ def create_app() -> typer.Typer:
     app.command("compact-snapshot")(compact_snapshot.compact_snapshot)
     app.command("serve")(serve.serve)
     app.command("ab-compare")(ab_compare.ab_compare)
+    app.command("probe-visualize")(probe_visualize.probe_visualize)
     app.command("put")(store.put)
     app.command("get")(store.get)
     app.command("del")(store.delete)

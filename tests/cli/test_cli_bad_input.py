@@ -49,6 +49,10 @@ SERVE = ["serve", "--duration", "0", "--port", "0"]
 """``serve`` that stops at once on a free port should a case not fail (a later flag wins)."""
 
 
+PROBE_GET = ["probe-visualize", "--operation", "get", "--key", "k"]
+PROBE_PUT = ["probe-visualize", "--operation", "put", "--key", "k"]
+
+
 def _ab(d: Path) -> list[str]:
     """``ab-compare`` writing into the working folder, with sides that differ."""
     return ["ab-compare", "--out-dir", f"{d}/ab", "--candidate-mode", "chaining"]
@@ -1433,6 +1437,119 @@ CASES = [
         BAD,
         "BadInput",
         "--alpha",
+    ),
+    # -- probe-visualize -------------------------------------------------------------------------
+    Case(
+        "probe-visualize/put-without-value",
+        lambda d: [*PROBE_PUT, "--export-json", f"{d}/trace.json"],
+        BAD,
+        "BadInput",
+        "put needs --value",
+    ),
+    Case(
+        "probe-visualize/get-with-value",
+        lambda d: [*PROBE_GET, "--value", "v"],
+        BAD,
+        "BadInput",
+        "--value applies to --operation put only",
+    ),
+    Case(
+        "probe-visualize/unknown-operation",
+        lambda d: ["probe-visualize", "--operation", "del", "--key", "k"],
+        BAD,
+        "BadInput",
+        "--operation must be get or put",
+    ),
+    Case(
+        "probe-visualize/missing-key-option",
+        lambda d: ["probe-visualize", "--operation", "get"],
+        BAD,
+        "BadInput",
+        "--key",
+    ),
+    Case(
+        "probe-visualize/malformed-seed-entry",
+        lambda d: [*PROBE_GET, "--seed-entry", "k=v", "--seed-entry", "j"],
+        BAD,
+        "BadInput",
+        "--seed-entry 'j' must be KEY=VALUE",
+    ),
+    Case(
+        "probe-visualize/int-key-not-an-integer",
+        lambda d: [*PROBE_GET, "--int-key"],
+        BAD,
+        "BadInput",
+        "not an integer",
+    ),
+    Case(
+        "probe-visualize/unknown-mode",
+        lambda d: [*PROBE_GET, "--mode", "btree"],
+        BAD,
+        "BadInput",
+        "unknown mode 'btree'",
+    ),
+    Case(
+        "probe-visualize/dict-mode",
+        lambda d: [*PROBE_GET, "--mode", "dict"],
+        BAD,
+        "BadInput",
+        "cannot be traced",
+    ),
+    Case(
+        "probe-visualize/mode-with-snapshot",
+        lambda d: [*PROBE_GET, "--snapshot", f"{d}/store.adh", "--mode", "compact"],
+        BAD,
+        "BadInput",
+        "--mode builds a new map",
+    ),
+    Case(
+        "probe-visualize/missing-snapshot",
+        lambda d: [*PROBE_GET, "--snapshot", f"{d}/missing.adh"],
+        IO,
+        "IO",
+        "missing.adh",
+    ),
+    Case(
+        "probe-visualize/snapshot-is-a-directory",
+        lambda d: [*PROBE_GET, "--snapshot", f"{d}/adir"],
+        IO,
+        "IO",
+        "is a directory",
+    ),
+    Case(
+        "probe-visualize/snapshot-is-garbage",
+        lambda d: [*PROBE_GET, "--snapshot", f"{d}/garbage.adh"],
+        BAD,
+        "BadInput",
+        "bad magic",
+    ),
+    Case(
+        "probe-visualize/snapshot-is-damaged",
+        lambda d: [*PROBE_GET, "--snapshot", f"{d}/damaged.adh", "--export-json", f"{d}/t.json"],
+        INVARIANT,
+        "Invariant",
+        "checksum mismatch",
+    ),
+    Case(
+        "probe-visualize/export-json-is-a-directory",
+        lambda d: [*PROBE_GET, "--export-json", f"{d}/adir"],
+        IO,
+        "IO",
+        "adir",
+    ),
+    Case(
+        "probe-visualize/set-out-of-range",
+        lambda d: [*PROBE_GET, "--set", "maps.robinhood_capacity=3"],
+        BAD,
+        "BadInput",
+        "maps.robinhood_capacity",
+    ),
+    Case(
+        "probe-visualize/missing-config",
+        lambda d: [*PROBE_GET, "--config", f"{d}/missing.toml"],
+        IO,
+        "IO",
+        "missing.toml",
     ),
 ]
 

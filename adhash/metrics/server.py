@@ -151,6 +151,7 @@ class MetricsServer:
         """Stop accepting, close the socket and wait for the serving thread."""
         self._httpd.shutdown()
         self._httpd.server_close()
+        self._httpd.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -209,6 +210,16 @@ class _HTTPServer(ThreadingHTTPServer):
         self.app: MetricsServer
         self.request_timeout = 10.0
         self._slots = threading.BoundedSemaphore(max_connections)
+        self._open: set[Any] = set()
+        self._open_lock = threading.Lock()
+
+    def close_connections(self) -> None:
+        """End every open connection (kept-alive ones too), so a stopped server is gone."""
+        with self._open_lock:
+            sockets = list(self._open)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self._slots.acquire(blocking=False):
@@ -224,9 +235,13 @@ class _HTTPServer(ThreadingHTTPServer):
             raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
         try:
             super().process_request_thread(request, client_address)
         finally:
+            with self._open_lock:
+                self._open.discard(request)
             self._slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:

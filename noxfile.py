@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import nox
 
 nox.options.default_venv_backend = "venv"
@@ -17,8 +20,31 @@ PACKAGES = ("adhash", "adhash_cli", "adhash_gui", "adhash_tui")
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the whole test suite (arguments go to pytest)."""
+    _ensure_chromium(session)
     session.install("-e", ".[dev]")
     session.run("pytest", *session.posargs)
+
+
+def _ensure_chromium(session: nox.Session) -> None:
+    """The browser tests drive Debian's Chromium; install it when missing and allowed to."""
+    browser = os.environ.get("ADHASH_CHROMIUM", "/usr/bin/chromium")
+    if os.access(browser, os.X_OK):
+        return
+    if shutil.which("apt-get") is None:
+        session.error(f"the browser tests need Chromium at {browser} (set ADHASH_CHROMIUM)")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    session.run(*sudo, "apt-get", "update", "-qq", external=True)
+    session.run(
+        *sudo,
+        "apt-get",
+        "install",
+        "-y",
+        "-qq",
+        "--no-install-recommends",
+        "chromium",
+        external=True,
+        env={"DEBIAN_FRONTEND": "noninteractive"},
+    )
 
 
 @nox.session

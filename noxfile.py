@@ -97,6 +97,13 @@ def bench_snapshot(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks.snapshot", *session.posargs)
 
 
+@nox.session(name="bench-server")
+def bench_server(session: nox.Session) -> None:
+    """What ten polling dashboards cost a live run (args go to ``python -m benchmarks.server``)."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "benchmarks.server", *session.posargs)
+
+
 @nox.session
 def stress(session: nox.Session) -> None:
     """Run the core's tests under the ``stress`` Hypothesis profile (arguments go to pytest)."""

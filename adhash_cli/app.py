@@ -14,6 +14,7 @@ import typer
 from adhash._version import __version__
 from adhash_cli.commands import (
     ab_compare,
+    batch,
     compact_snapshot,
     config,
     demo,
@@ -54,6 +55,7 @@ def create_app() -> typer.Typer:
     app.command("compact-snapshot")(compact_snapshot.compact_snapshot)
     app.command("serve")(serve.serve)
     app.command("ab-compare")(ab_compare.ab_compare)
+    app.command("batch")(batch.batch)
     app.command("probe-visualize")(probe_visualize.probe_visualize)
     app.command("put")(store.put)
     app.command("get")(store.get)

@@ -139,8 +139,8 @@ def render_markdown(result: dict[str, Any]) -> str:
                 "# Dashboards polling a live run",
                 "",
                 f"Adaptive replay of {result['workload']['ops']:,} operations feeding a metrics "
-                f"server; {result['dashboards']} dashboards (threads of another process) each fetch "
-                f"{len(result['endpoints_per_poll'])} endpoints once per second. Median of "
+                f"server; {result['dashboards']} dashboards (threads of another process) each "
+                f"fetch {len(result['endpoints_per_poll'])} endpoints once per second. Median of "
                 f"{len(result['samples_alone'])} runs per condition, alternated.",
                 "",
                 "| condition | ops/s |",

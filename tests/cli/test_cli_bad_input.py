@@ -1551,6 +1551,42 @@ CASES = [
         "IO",
         "missing.toml",
     ),
+    Case(
+        "batch/spec-missing",
+        lambda d: ["batch", "--spec", f"{d}/missing.toml"],
+        IO,
+        "IO",
+        "missing.toml",
+    ),
+    Case(
+        "batch/spec-is-a-directory",
+        lambda d: ["batch", "--spec", f"{d}/adir"],
+        IO,
+        "IO",
+        "is a directory",
+    ),
+    Case(
+        "batch/spec-bad-syntax",
+        lambda d: ["batch", "--spec", f"{d}/syntax.toml"],
+        BAD,
+        "BadInput",
+        "invalid TOML",
+    ),
+    Case(
+        "batch/spec-without-jobs",
+        lambda d: ["batch", "--spec", f"{d}/ok.toml"],
+        BAD,
+        "BadInput",
+        "unknown key",
+    ),
+    Case("batch/no-spec", lambda d: ["batch"], BAD, "BadInput", "--spec"),
+    Case(
+        "batch/zero-jobs",
+        lambda d: ["batch", "--spec", f"{d}/ok.toml", "--jobs", "0"],
+        BAD,
+        "BadInput",
+        "--jobs",
+    ),
 ]
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "RunResult",
     "Side",
     "default_stem",
+    "read_timeline",
     "render_html",
     "render_markdown",
     "run_ab",
@@ -243,7 +244,7 @@ def run_ab(
         metrics=tuple(metrics),
         out_dir=folder,
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        timelines={name: _timeline(runs[0].metrics_file) for name, runs in by_side.items()},
+        timelines={name: read_timeline(runs[0].metrics_file) for name, runs in by_side.items()},
     )
 
 
@@ -296,8 +297,11 @@ def _worker_failure(name: str, round_index: int, code: int, stderr: str) -> Adha
     )
 
 
-def _timeline(metrics_file: Path) -> list[dict[str, float]]:
-    """The ticks of one run as time series points: load factor, probe mean, throughput."""
+def read_timeline(metrics_file: Path) -> list[dict[str, float]]:
+    """The ticks of one run's NDJSON file as points: t, load factor, probe mean, throughput.
+
+    An unreadable file gives no points (a report then draws an empty chart).
+    """
     points: list[dict[str, float]] = []
     try:
         lines = metrics_file.read_bytes().splitlines()

@@ -14,6 +14,7 @@ import orjson
 
 from adhash._version import __version__
 from adhash.analysis.charts import grouped_bars, line_chart, page, strip_chart
+from adhash.analysis.compare import read_timeline
 from adhash.batch.runner import BatchResult
 
 __all__ = ["RESULT_SCHEMA", "result_document", "write_reports"]
@@ -158,7 +159,7 @@ def render_html(result: BatchResult, folder: Path) -> str:
         line_chart(
             "Load factor over time (first repeat of each job)",
             [
-                (row["job"], _timeline(Path(row["artifacts"][0]["metrics"])))
+                (row["job"], _load_factors(Path(row["artifacts"][0]["metrics"])))
                 for row in good
                 if row["artifacts"]
             ],
@@ -188,17 +189,8 @@ def render_html(result: BatchResult, folder: Path) -> str:
     return page(f"Batch suite: {document['suite']}", sections, script=_SORTABLE)
 
 
-def _timeline(metrics_file: Path) -> list[tuple[float, float]]:
-    points: list[tuple[float, float]] = []
-    try:
-        lines = metrics_file.read_bytes().splitlines()
-    except OSError:
-        return points
-    for line in lines:
-        record = orjson.loads(line)
-        if record.get("schema") == "metrics.v1":
-            points.append((float(record["t"]), float(record["map"]["load_factor"])))
-    return points
+def _load_factors(metrics_file: Path) -> list[tuple[float, float]]:
+    return [(point["t"], point["load_factor"]) for point in read_timeline(metrics_file)]
 
 
 def write_reports(result: BatchResult) -> dict[str, Path]:

@@ -123,6 +123,8 @@ class MetricsHub:
         self._changed = threading.Condition(self._lock)
         self._ticks: deque[MetricsTick] = deque(maxlen=history_limit)
         self._tick_json: deque[bytes] = deque(maxlen=history_limit)
+        # The few fields the dashboard's time charts draw: a tenth of a tick's size.
+        self._timeline_json: deque[bytes] = deque(maxlen=history_limit)
         self._events: deque[MetricsEvent] = deque(maxlen=event_limit)
         self._event_json: deque[bytes] = deque(maxlen=event_limit)
         self._summary: RunSummary | None = None
@@ -183,6 +185,7 @@ class MetricsHub:
             self._start_run(tick.run_id)
         self._ticks.append(tick)
         self._tick_json.append(orjson.dumps(tick.model_dump(mode="json", by_alias=True)))
+        self._timeline_json.append(orjson.dumps(_timeline_point(tick)))
         counters, base = self._counters, self._base
         for op in _OPS:
             counters.ops_by_type[op] = base.ops_by_type[op] + tick.ops_by_type.get(op, 0)
@@ -305,12 +308,13 @@ class MetricsHub:
         now = self._clock()
         if name == "summary":
             return orjson.dumps(self._summary_payload(now))
-        if name == "history":
-            items = _tail(self._tick_json, limit)
+        if name in ("history", "history.timeline"):
+            items = _tail(self._tick_json if name == "history" else self._timeline_json, limit)
             head = orjson.dumps(
                 {
                     "schema": PAYLOAD_SCHEMAS["history"],
                     "generated_at": now,
+                    "view": "full" if name == "history" else "timeline",
                     "total_ticks": self._counters.ticks,
                     "held": len(self._tick_json),
                 }
@@ -454,6 +458,28 @@ class MetricsHub:
                 ]
             )
         return out.getvalue().encode()
+
+
+def _timeline_point(tick: MetricsTick) -> dict[str, Any]:
+    """A tick reduced to what a chart over time needs (``view=timeline``)."""
+    shape = tick.map
+    return {
+        "run_id": tick.run_id,
+        "seq": tick.seq,
+        "t": tick.t,
+        "state": tick.state,
+        "backend": tick.backend,
+        "ops": tick.ops,
+        "throughput": tick.throughput.model_dump(mode="json"),
+        "latency_ns": {"overall": tick.latency_ns.get("overall", {})},
+        "map": {
+            "size": shape.size,
+            "load_factor": shape.load_factor,
+            "probe_length_mean": shape.probe_length_mean,
+            "chain_length_max": shape.chain_length_max,
+            "tombstone_ratio": shape.tombstone_ratio,
+        },
+    }
 
 
 def _optional(value: float | None) -> str:

@@ -57,7 +57,7 @@ _CSP = (
 # Each API path: the hub payload it serves, its content type, and the query parameters it takes.
 _API: Final = {
     "/api/metrics": ("summary", "application/json", ()),
-    "/api/metrics/history": ("history", "application/json", ("limit",)),
+    "/api/metrics/history": ("history", "application/json", ("limit", "view")),
     "/api/metrics/history.csv": ("history.csv", "text/csv; charset=utf-8", ("limit",)),
     "/api/metrics/histogram/latency": ("latency", "application/json", ()),
     "/api/metrics/histogram/probe": ("probe", "application/json", ()),
@@ -360,6 +360,12 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError as error:
             self._error(HTTPStatus.BAD_REQUEST, str(error))
             return
+        view = query.get("view", ["full"])[-1]
+        if view not in ("full", "timeline"):
+            self._error(HTTPStatus.BAD_REQUEST, f"view must be full or timeline, got {view!r}")
+            return
+        if view == "timeline":
+            name = "history.timeline"
         try:
             body = app.hub.payload(name, limit=limit, since=since)
         except LookupError as missing:

@@ -478,3 +478,26 @@ def test_a_record_of_the_wrong_type_is_rejected(record: Any) -> None:
 def test_an_unknown_payload_name_is_a_lookup_error() -> None:
     with pytest.raises(LookupError):
         MetricsHub().payload("nonsense")
+
+
+def test_the_timeline_view_of_history_keeps_only_what_charts_draw(workload: Path) -> None:
+    hub = MetricsHub()
+    replay(workload, ReplayOptions(tick_interval=0.01), sinks=[hub])
+    full = orjson.loads(hub.payload("history"))
+    timeline = orjson.loads(hub.payload("history.timeline"))
+    assert timeline["view"] == "timeline"
+    assert [item["seq"] for item in timeline["items"]] == [item["seq"] for item in full["items"]]
+    last = timeline["items"][-1]
+    assert set(last) == {
+        "run_id",
+        "seq",
+        "t",
+        "state",
+        "backend",
+        "ops",
+        "throughput",
+        "latency_ns",
+        "map",
+    }
+    assert last["map"]["load_factor"] == full["items"][-1]["map"]["load_factor"]
+    assert len(hub.payload("history.timeline")) * 4 < len(hub.payload("history"))

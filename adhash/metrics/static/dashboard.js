@@ -288,7 +288,7 @@ async function poll() {
     const summary = await getJSON("/api/metrics");
     renderSummary(summary);
     const [history, events, latency, probe, heatmap] = await Promise.all([
-      getJSON("/api/metrics/history"),
+      getJSON("/api/metrics/history?view=timeline"),
       getJSON("/api/events?since=" + state.lastSeq),
       getJSON("/api/metrics/histogram/latency"),
       getJSON("/api/metrics/histogram/probe"),

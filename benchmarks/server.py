@@ -4,8 +4,8 @@ A replay feeds a :class:`~adhash.metrics.hub.MetricsHub` served by a running
 :class:`~adhash.metrics.server.MetricsServer`, as ``adhash run-csv --metrics-port`` does. Before
 each run the hub holds 360 real-sized ticks (its default history), as after minutes of a live
 run. In one condition nobody polls; in the other, ten dashboards (threads of a separate process,
-as browsers would be) each fetch every endpoint the dashboard polls once per second over
-keep-alive connections. The conditions alternate over the repeats; the target is that the polled
+as browsers would be) each fetch what the page polls (one bundled request) once per second over a
+keep-alive connection. The conditions alternate over the repeats; the target is that the polled
 run keeps at least 95 % of the unpolled throughput. Run with ``python -m benchmarks.server``.
 """
 
@@ -30,14 +30,8 @@ from adhash.workload.generate import GeneratorSpec, generate
 from benchmarks.report import machine_metadata, write_suite_results
 
 RESULTS = Path(__file__).resolve().parent / "results"
-DASHBOARD_PATHS = (
-    "/api/metrics",
-    "/api/metrics/history?view=timeline",
-    "/api/events?since=-1",
-    "/api/metrics/histogram/latency",
-    "/api/metrics/histogram/probe",
-    "/api/metrics/heatmap",
-)
+DASHBOARD_PATHS = ("/api/dashboard?since=-1",)
+"""What the page fetches each poll: one bundle of summary, timeline, events, histograms, heatmap."""
 TARGET_SHARE = 0.95
 
 

@@ -40,6 +40,7 @@ PAYLOAD_SCHEMAS: Final = {
     "heatmap": "adhash.heatmap.v1",
     "events": "adhash.events.v1",
     "health": "adhash.health.v1",
+    "dashboard": "adhash.dashboard.v1",
     "error": "adhash.error.v1",
 }
 """The ``schema`` of each JSON payload the server sends."""
@@ -293,16 +294,19 @@ class MetricsHub:
         compare. ``limit`` keeps the newest items; ``since`` keeps events after that sequence
         number of the current run. Complexity: O(1) when cached, else O(items held).
         """
-        key = f"{name}:{limit}:{since}"
         with self._lock:
-            cached = self._cache.get(key)
-            if cached is not None:
-                return cached
-            body = self._build(name, limit, since)
-            if len(self._cache) > 256:  # odd limits from many clients must not grow it forever
-                self._cache.clear()
-            self._cache[key] = body
-            return body
+            return self._cached(name, limit, since)
+
+    def _cached(self, name: str, limit: int | None, since: int | None) -> bytes:
+        key = f"{name}:{limit}:{since}"
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        body = self._build(name, limit, since)
+        if len(self._cache) > 256:  # odd limits from many clients must not grow it forever
+            self._cache.clear()
+        self._cache[key] = body
+        return body
 
     def _build(self, name: str, limit: int | None, since: int | None) -> bytes:
         now = self._clock()
@@ -322,6 +326,19 @@ class MetricsHub:
             return head[:-1] + b',"items":[' + b",".join(items) + b"]}"
         if name == "history.csv":
             return self._history_csv(limit)
+        if name == "dashboard":
+            # Everything one poll of the page draws, from the cached parts: one request, not six.
+            parts = [
+                ("summary", self._cached("summary", None, None)),
+                ("history", self._cached("history.timeline", limit, None)),
+                ("events", self._cached("events", 50, since)),
+                ("latency", self._cached("latency", None, None)),
+                ("probe", self._cached("probe", None, None)),
+                ("heatmap", self._cached("heatmap", None, None)),
+            ]
+            head = orjson.dumps({"schema": PAYLOAD_SCHEMAS["dashboard"], "generated_at": now})
+            body = b",".join(b'"' + key.encode() + b'":' + value for key, value in parts)
+            return head[:-1] + b"," + body + b"}"
         if name == "events":
             chosen = list(zip(self._events, self._event_json, strict=True))
             if since is not None:

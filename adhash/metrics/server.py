@@ -64,6 +64,7 @@ _API: Final = {
     "/api/metrics/heatmap": ("heatmap", "application/json", ()),
     "/api/events": ("events", "application/json", ("limit", "since")),
     "/api/compare": ("compare", "application/json", ()),
+    "/api/dashboard": ("dashboard", "application/json", ("limit", "since")),
 }
 
 

@@ -501,3 +501,16 @@ def test_the_timeline_view_of_history_keeps_only_what_charts_draw(workload: Path
     }
     assert last["map"]["load_factor"] == full["items"][-1]["map"]["load_factor"]
     assert len(hub.payload("history.timeline")) * 4 < len(hub.payload("history"))
+
+
+def test_the_dashboard_bundle_holds_every_part_the_page_draws(workload: Path) -> None:
+    hub = MetricsHub()
+    replay(workload, ReplayOptions(tick_interval=0.01), sinks=[hub])
+    bundle = orjson.loads(hub.payload("dashboard", since=0))
+    assert bundle["schema"] == "adhash.dashboard.v1"
+    assert bundle["summary"] == orjson.loads(hub.payload("summary"))
+    assert bundle["history"] == orjson.loads(hub.payload("history.timeline"))
+    assert bundle["events"] == orjson.loads(hub.payload("events", limit=50, since=0))
+    for part in ("latency", "probe", "heatmap"):
+        assert bundle[part] == orjson.loads(hub.payload(part))
+    assert all(event["seq"] > 0 for event in bundle["events"]["items"])

@@ -285,20 +285,17 @@ async function renderComparison(loaded) {
 
 async function poll() {
   try {
-    const summary = await getJSON("/api/metrics");
+    // One request per poll: the server bundles what the page draws, prepared once per tick.
+    const bundle = await getJSON("/api/dashboard?since=" + state.lastSeq);
+    const summary = bundle.summary;
+    // Events were filtered by the previous run's last seq: when the run changed, ask again.
+    const staleEvents = summary.run_id !== state.runId && state.lastSeq !== -1;
     renderSummary(summary);
-    const [history, events, latency, probe, heatmap] = await Promise.all([
-      getJSON("/api/metrics/history?view=timeline"),
-      getJSON("/api/events?since=" + state.lastSeq),
-      getJSON("/api/metrics/histogram/latency"),
-      getJSON("/api/metrics/histogram/probe"),
-      getJSON("/api/metrics/heatmap"),
-    ]);
-    renderEvents(events);
-    renderHistory(history);
-    renderLatencyHistogram(latency);
-    renderProbeHistogram(probe);
-    drawHeatmap($("chart-heatmap"), heatmap);
+    if (!staleEvents) renderEvents(bundle.events);
+    renderHistory(bundle.history);
+    renderLatencyHistogram(bundle.latency);
+    renderProbeHistogram(bundle.probe);
+    drawHeatmap($("chart-heatmap"), bundle.heatmap);
     await renderComparison(summary.compare_loaded);
     if (summary.state === "waiting") {
       setStatus("connected: waiting for data", "waiting");

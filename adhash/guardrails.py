@@ -18,13 +18,16 @@ from adhash.maps.stats import MapStats
 
 __all__ = ["Alert", "AlertEdge", "GuardrailReport", "GuardrailThresholds", "Guardrails"]
 
-Metric = Literal["load_factor", "probe_length_mean", "chain_length_max", "tombstone_ratio"]
+Metric = Literal[
+    "load_factor", "probe_length_mean", "chain_length_max", "tombstone_ratio", "flood_keys"
+]
 
 _LABELS: dict[Metric, str] = {
     "load_factor": "Load factor",
     "probe_length_mean": "Mean probe length",
     "chain_length_max": "Longest chain",
     "tombstone_ratio": "Tombstone ratio",
+    "flood_keys": "Hash flooding",
 }
 
 
@@ -36,7 +39,10 @@ class GuardrailThresholds:
     ``probe_length_mean=3.0`` (random keys average about 1.2 at Robin Hood's default 0.7
     load and 2.7 even at 0.85),
     ``chain_length_max=10`` (at load 1 and 2²⁰ chains random keys reach
-    10 somewhere about one time in eight; the adaptive policy acts at 12), ``tombstone_ratio=0.15``.
+    10 somewhere about one time in eight; the adaptive policy acts at 12), ``tombstone_ratio=0.15``,
+    ``flood_keys=8`` (distinct keys sharing one identical ``hash()`` in the map's worst chain or
+    probe run: random keys give 1 whatever the load or index, so this alert means keys that no
+    index can separate, a flooding attack; the adaptive policy moves to salted hashing at 16).
 
     >>> GuardrailThresholds(load_factor=-1)
     Traceback (most recent call last):
@@ -48,6 +54,7 @@ class GuardrailThresholds:
     probe_length_mean: float | None = 3.0
     chain_length_max: float | None = 10
     tombstone_ratio: float | None = 0.15
+    flood_keys: float | None = 8
 
     def __post_init__(self) -> None:
         for metric in _LABELS:
@@ -74,17 +81,26 @@ class Alert:
     threshold: float
     backend: str
     severity: Literal["warning"] = "warning"
+    detail: str | None = None
 
     @property
     def message(self) -> str:
-        """A one-line description.
+        """A one-line description, with the detail (why it fires) when there is one.
 
         >>> Alert("load_factor", 0.95, 0.8, "robinhood").message
         'Load factor guardrail exceeded on robinhood: 0.950 >= 0.800'
+        >>> Alert("flood_keys", 40, 8, "chaining", detail="why").message
+        'Hash flooding guardrail exceeded on chaining: 40 >= 8 (why)'
         """
         label = _LABELS[self.metric]
-        numbers = f"{self.value:.3f} >= {self.threshold:.3f}"
-        return f"{label} guardrail exceeded on {self.backend}: {numbers}"
+        if self.metric == "flood_keys":
+            numbers = f"{self.value:.0f} >= {self.threshold:.0f}"
+        else:
+            numbers = f"{self.value:.3f} >= {self.threshold:.3f}"
+        text = f"{label} guardrail exceeded on {self.backend}: {numbers}"
+        if self.detail:
+            text += f" ({self.detail})"
+        return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +120,21 @@ class GuardrailReport:
 
     active: tuple[Alert, ...]
     edges: tuple[AlertEdge, ...]
+
+
+def _detail(metric: Metric, stats: MapStats) -> str | None:
+    """Why an alert fires, where the numbers alone do not say it."""
+    if metric != "flood_keys":
+        return None
+    keys = stats.flood_keys or 0
+    if stats.hashing == "salted":
+        return (
+            f"{keys} keys share one hash() value under salted hashing: "
+            f"{stats.unsalted_keys or 0} keys are of types salted hashing cannot hash by value "
+            "(only str, bytes, int, float, bool, None, other numbers and tuples of these), so "
+            "they stay on plain hashing; give them a __hash__ that varies, or use such types"
+        )
+    return f"{keys} keys share one hash() value: no index can separate them"
 
 
 class Guardrails:
@@ -163,7 +194,9 @@ class Guardrails:
             firing = threshold is not None and math.isfinite(value) and value >= threshold
             was = self._active.get(metric)
             if firing:
-                self._active[metric] = Alert(metric, value, float(threshold), stats.backend)
+                self._active[metric] = Alert(
+                    metric, value, float(threshold), stats.backend, detail=_detail(metric, stats)
+                )
                 if was is None:
                     edges.append(AlertEdge(metric, True, value, float(threshold), stats.backend))
             elif was is not None:

@@ -23,7 +23,8 @@ from adhash.maps._base import MISSING, HashMapBase, K, V, check_power_of_two
 from adhash.maps.chaining import ChainingMap
 from adhash.maps.compact import CompactMap
 from adhash.maps.robinhood import Deletion, RobinHoodMap
-from adhash.maps.stats import LengthHistogram, MapStats, OccupancyHeatmap
+from adhash.maps.salted import SaltedMap
+from adhash.maps.stats import Hashing, LengthHistogram, MapStats, OccupancyHeatmap
 
 __all__ = ["AdaptiveMap", "AdaptivePolicy", "BackendName", "MapEvent"]
 
@@ -36,6 +37,7 @@ _BACKENDS: tuple[BackendName, ...] = ("chaining", "robinhood", "compact")
 _RECENT_EVENTS = 256
 _MAX_BACKOFF_DOUBLINGS = 16
 _PATHOLOGIES = ("chain_length", "probe_length")
+_HASHINGS: tuple[Hashing, ...] = ("plain", "salted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,13 @@ class AdaptivePolicy:
     * ``robinhood_max_probe_mean=4.0``: on Robin Hood, migrate to chaining when the mean
       displacement exceeds it (random keys average about 1.2 at Robin Hood's 0.7 maximum
       load, and 2.7 even at 0.85).
+    * ``flood_min_keys=16``: migrate to salted hashing (a keyed hash of each key's value,
+      see :mod:`adhash.maps.salted`) when this many keys with one identical ``hash()`` are
+      found in the backend's worst chain or probe run (``MapStats.flood_keys``). Random keys
+      give 1; only colliding full hashes, which no backend can separate, get here. The check
+      runs before any other, also during a cooldown, and a flood found mid-migration finishes
+      that migration first. A map never leaves salted hashing on its own. ``None`` turns the
+      defence off.
     * ``max_tombstone_ratio=0.25``: compact (migrate to a fresh backend of the same kind) when
       tombstones (Robin Hood with tombstone deletion) or deleted holes (compact) reach this share.
       It sits below Robin Hood's own purge ratio (0.3) so the policy acts first.
@@ -76,6 +85,7 @@ class AdaptivePolicy:
     chaining_max_load_factor: float = 0.9
     chaining_max_chain_length: int = 12
     robinhood_max_probe_mean: float = 4.0
+    flood_min_keys: int | None = 16
     max_tombstone_ratio: float = 0.25
     cooldown_ops: int = 4096
     migration_batch: int = 64
@@ -109,6 +119,15 @@ class AdaptivePolicy:
                 raise BadInputError(
                     f"AdaptivePolicy.{name} must be in ({low}, {high}], got {value!r}"
                 )
+        if self.flood_min_keys is not None and (
+            isinstance(self.flood_min_keys, bool)
+            or not isinstance(self.flood_min_keys, int)
+            or self.flood_min_keys < 2
+        ):
+            raise BadInputError(
+                "AdaptivePolicy.flood_min_keys must be an int >= 2, or None (no flooding "
+                f"defence), got {self.flood_min_keys!r}"
+            )
         for name in (
             "chaining_max_chain_length",
             "cooldown_ops",
@@ -131,13 +150,24 @@ class AdaptivePolicy:
         return {field.name: getattr(self, field.name) for field in fields(self)}
 
     def build_backend(
-        self, name: BackendName, hash_seed: int | None = None
+        self, name: BackendName, hash_seed: int | None = None, hashing: Hashing = "plain"
     ) -> HashMapBase[Any, Any]:
-        """A new empty backend ``name`` with this policy's sizes and deletion strategy.
+        """A new empty backend ``name`` with this policy's sizes and deletion strategy,
+        wrapped in a :class:`~adhash.maps.salted.SaltedMap` for ``hashing="salted"``.
 
         >>> AdaptivePolicy(robinhood_capacity=64).build_backend("robinhood").stats().capacity
         64
+        >>> AdaptivePolicy().build_backend("compact", hashing="salted").stats().hashing
+        'salted'
         """
+        if hashing not in _HASHINGS:
+            raise BadInputError(f"hashing must be 'plain' or 'salted', got {hashing!r}")
+        plain = self._build_plain(name, hash_seed)
+        if hashing == "salted":
+            return SaltedMap(inner=plain, seed=hash_seed)
+        return plain
+
+    def _build_plain(self, name: BackendName, hash_seed: int | None) -> HashMapBase[Any, Any]:
         if name == "chaining":
             return ChainingMap(
                 buckets=self.chaining_buckets,
@@ -161,6 +191,7 @@ class MapEvent:
 
     ``metric``/``value``/``threshold`` name the statistic that crossed its threshold (``None``
     for a forced migration); ``size`` is the map's size and ``writes`` the writes seen so far.
+    ``hashing`` is the target's hashing (``"salted"`` after a flood: reason ``"flooding"``).
     """
 
     kind: EventKind
@@ -173,6 +204,7 @@ class MapEvent:
     value: float | None = None
     threshold: float | None = None
     moved: int = 0
+    hashing: Hashing = "plain"
 
     @property
     def message(self) -> str:
@@ -187,6 +219,8 @@ class MapEvent:
         if self.metric is not None:
             numbers = f": {self.metric} {self.value:.3g}, threshold {self.threshold:.3g}"
         route = f"{self.source} -> {self.target}"
+        if self.hashing == "salted":
+            route += " (salted hashing)"
         return f"{self.kind} {route} ({self.reason}{numbers}, size {self.size})"
 
 
@@ -197,11 +231,19 @@ def _items_of(backend: HashMapBase[Any, Any]) -> Iterator[tuple[Any, Any]]:
     return backend._iter_items()
 
 
+def _kind(backend: HashMapBase[Any, Any]) -> str:
+    """The structure of a backend: a salted backend is named after the one it wraps."""
+    if isinstance(backend, SaltedMap):
+        return backend.inner.backend_name
+    return backend.backend_name
+
+
 class AdaptiveMap(HashMapBase[K, V]):
     """A map that migrates between backends live, a bounded batch per operation.
 
-    Tuning parameters (keyword-only): ``policy`` (an :class:`AdaptivePolicy`) and
-    ``hash_seed`` (each backend the map builds gets its own salt derived from it).
+    Tuning parameters (keyword-only): ``policy`` (an :class:`AdaptivePolicy`), ``hash_seed``
+    (each backend the map builds gets its own salt derived from it) and ``hashing``
+    (``"plain"``, the default, or ``"salted"`` to start with the flooding defence on).
 
     >>> m = AdaptiveMap(a=1)
     >>> seen = []
@@ -220,11 +262,15 @@ class AdaptiveMap(HashMapBase[K, V]):
         *,
         policy: AdaptivePolicy | None = None,
         hash_seed: int | None = None,
+        hashing: Hashing = "plain",
         **items: V,
     ) -> None:
         self._policy = policy if policy is not None else AdaptivePolicy()
         if not isinstance(self._policy, AdaptivePolicy):
             raise BadInputError(f"policy must be an AdaptivePolicy, got {type(policy).__name__}")
+        if hashing not in _HASHINGS:
+            raise BadInputError(f"hashing must be 'plain' or 'salted', got {hashing!r}")
+        self._hashing: Hashing = hashing
         self._hash_seed = hash_seed
         self._generation = 0
         self._current: HashMapBase[Any, Any] = self._build(self._policy.start_backend)
@@ -249,10 +295,10 @@ class AdaptiveMap(HashMapBase[K, V]):
     def _build(self, name: BackendName) -> HashMapBase[Any, Any]:
         seed = None if self._hash_seed is None else self._hash_seed + self._generation
         self._generation += 1
-        return self._policy.build_backend(name, seed)
+        return self._policy.build_backend(name, seed, self._hashing)
 
     def _config(self) -> dict[str, Any]:
-        return {"policy": self._policy, "hash_seed": self._hash_seed}
+        return {"policy": self._policy, "hash_seed": self._hash_seed, "hashing": self._hashing}
 
     # -- the public face of adaptation -----------------------------------------------------
 
@@ -272,7 +318,17 @@ class AdaptiveMap(HashMapBase[K, V]):
         >>> AdaptiveMap(policy=AdaptivePolicy(start_backend="compact")).backend
         'compact'
         """
-        return self._current.backend_name
+        return _kind(self._current)
+
+    @property
+    def hashing(self) -> Hashing:
+        """``"salted"`` once the map places keys by a keyed hash of their value, else
+        ``"plain"`` (the hashing of the backend receiving writes).
+
+        >>> AdaptiveMap(hashing="salted").hashing
+        'salted'
+        """
+        return self._hashing
 
     @property
     def is_migrating(self) -> bool:
@@ -307,8 +363,11 @@ class AdaptiveMap(HashMapBase[K, V]):
 
         return unsubscribe
 
-    def migrate_to(self, name: BackendName, *, reason: str = "forced") -> None:
-        """Start migrating to backend ``name`` (a compaction when it is the current backend).
+    def migrate_to(
+        self, name: BackendName, *, reason: str = "forced", hashing: Hashing | None = None
+    ) -> None:
+        """Start migrating to backend ``name`` (a compaction when it is the current backend
+        and the hashing stays); ``hashing`` switches to ``"salted"`` or back to ``"plain"``.
 
         A migration already in progress is finished first. Entries then move a batch per
         operation; :meth:`migrate_step` and :meth:`finish_migration` move them on demand.
@@ -320,8 +379,10 @@ class AdaptiveMap(HashMapBase[K, V]):
         """
         if name not in _BACKENDS:
             raise BadInputError(f"unknown backend {name!r}; choose one of {', '.join(_BACKENDS)}")
+        if hashing is not None and hashing not in _HASHINGS:
+            raise BadInputError(f"hashing must be 'plain' or 'salted', got {hashing!r}")
         self.finish_migration()
-        self._start(name, reason, None, None, None)
+        self._start(name, reason, None, None, None, hashing)
 
     def migrate_step(self, batch: int | None = None) -> int:
         """Move up to ``batch`` entries (default: the policy's batch); return how many moved.
@@ -353,9 +414,12 @@ class AdaptiveMap(HashMapBase[K, V]):
         metric: str | None,
         value: float | None,
         threshold: float | None,
+        hashing: Hashing | None = None,
     ) -> None:
         source = self._current
-        compaction = name == source.backend_name
+        compaction = name == _kind(source) and hashing in (None, self._hashing)
+        if hashing is not None:
+            self._hashing = hashing
         target = self._build(name)
         target.reserve(len(source) + len(source) // 4)
         self._draining = source
@@ -363,7 +427,7 @@ class AdaptiveMap(HashMapBase[K, V]):
         self._migration_total = len(source)
         self._migration_kind = "compaction" if compaction else "migration"
         self._migration_reason = (reason, metric, value, threshold)
-        self._emit(f"{self._migration_kind}_started", source.backend_name, name, moved=0)  # type: ignore[arg-type]
+        self._emit(f"{self._migration_kind}_started", _kind(source), name, moved=0)  # type: ignore[arg-type]
         if not source:
             self._complete()
 
@@ -391,8 +455,8 @@ class AdaptiveMap(HashMapBase[K, V]):
         self._draining = None
         self._emit(
             f"{self._migration_kind}_completed",  # type: ignore[arg-type]
-            source.backend_name,
-            self._current.backend_name,
+            _kind(source),
+            _kind(self._current),
             moved=self._migration_total,
         )
 
@@ -409,6 +473,7 @@ class AdaptiveMap(HashMapBase[K, V]):
             value=value,
             threshold=threshold,
             moved=moved,
+            hashing=self._hashing,
         )
         self._events.append(event)
         for subscriber in list(self._subscribers):
@@ -422,10 +487,18 @@ class AdaptiveMap(HashMapBase[K, V]):
         current = self._current
         self._countdown = interval
         self._countdown_start = interval
+        stats = current.stats()
+        flood_min = policy.flood_min_keys
+        if (
+            flood_min is not None
+            and self._hashing == "plain"
+            and (stats.flood_keys or 0) >= flood_min
+        ):
+            self._defend(stats.flood_keys or 0, flood_min)
+            return
         if self._draining is not None or self._writes < self._cooldown_until:
             return
-        stats = current.stats()
-        name = current.backend_name
+        name = stats.backend
         decision: tuple[BackendName, str, str, float, float] | None = None
         if name == "chaining":
             chain_max = stats.chain_length_max or 0
@@ -477,6 +550,15 @@ class AdaptiveMap(HashMapBase[K, V]):
             self._cooldown_until = self._writes + (policy.cooldown_ops << doublings)
             self._policy_migrations += 1
         self._start(target, reason, metric, value, threshold)
+
+    def _defend(self, flood: int, threshold: int) -> None:
+        """Start the migration to salted hashing (the backend's structure stays).
+
+        A flood found mid-migration finishes that migration first (once, O(entries left)):
+        the alternative is every colliding key piling into the new backend meanwhile."""
+        self.finish_migration()
+        name: BackendName = _kind(self._current)  # type: ignore[assignment]
+        self._start(name, "flooding", "flood_keys", flood, threshold, "salted")
 
     # -- mapping primitives ----------------------------------------------------------------
 
@@ -715,8 +797,11 @@ class AdaptiveMap(HashMapBase[K, V]):
             chain_length_max=base.chain_length_max,
             tombstones=base.tombstones,
             tombstone_ratio=base.tombstone_ratio,
-            migrating_from=self._draining.backend_name,
+            migrating_from=_kind(self._draining),
             migration_progress=min(1.0, 1.0 - remaining / total),
+            flood_keys=base.flood_keys,
+            hashing=base.hashing,
+            unsalted_keys=base.unsalted_keys,
         )
 
     def length_histogram(self) -> LengthHistogram:

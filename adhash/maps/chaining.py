@@ -28,7 +28,13 @@ from adhash.maps._base import (
     sampled_heatmap,
 )
 from adhash.maps._hashing import salt_for
-from adhash.maps.stats import LengthHistogram, MapStats, OccupancyHeatmap
+from adhash.maps.stats import (
+    FLOOD_SAMPLE,
+    LengthHistogram,
+    MapStats,
+    OccupancyHeatmap,
+    largest_hash_group,
+)
 
 __all__ = ["ChainingMap"]
 
@@ -78,6 +84,7 @@ class ChainingMap(HashMapBase[K, V]):
         # _chain_counts[n] = chains holding n entries; _longest = highest n with a chain.
         self._chain_counts = [chains, 0]
         self._longest = 0
+        self._longest_at = 0
         self._size = 0
         self._grow_at = max(1, int(chains * self._max_load))
         self._shrink_at = int(chains * _SHRINK_LOAD) if buckets > self._min_buckets else -1
@@ -166,12 +173,14 @@ class ChainingMap(HashMapBase[K, V]):
                 counts.append(0)
             if n == self._longest:
                 self._longest = n + 1
+                self._longest_at = i
         else:
             self._chain_keys[i] = (key,)
             self._chain_values[i] = [value]
             counts[0] -= 1
             if not self._longest:
                 self._longest = 1
+                self._longest_at = i
         counts[n + 1] += 1
         self._size += 1
 
@@ -379,12 +388,14 @@ class ChainingMap(HashMapBase[K, V]):
     def _recount(self) -> None:
         """Rebuild the chain-length histogram and the size from the chains: O(chains)."""
         chain_keys = self._chain_keys
-        longest = max(map(len, chain_keys))
+        lengths = list(map(len, chain_keys))
+        longest = max(lengths)
         counts = [0] * (longest + 2)
-        for chain in chain_keys:
-            counts[len(chain)] += 1
+        for length in lengths:
+            counts[length] += 1
         self._chain_counts = counts
         self._longest = longest
+        self._longest_at = lengths.index(longest)
         self._size = sum(length * count for length, count in enumerate(counts))
 
     def _export(self) -> tuple[list[K], list[V]]:
@@ -471,9 +482,11 @@ class ChainingMap(HashMapBase[K, V]):
         return self._groups_per_bucket
 
     def stats(self) -> MapStats:
-        """Size, chains, entries per chain, chain length mean (non-empty chains) and max.
+        """Size, chains, entries per chain, chain length mean (non-empty chains) and max, and
+        ``flood_keys`` read from the longest chain (the last chain to reach the longest length).
 
-        Complexity: O(1): the chain-length histogram is kept up to date on every write.
+        Complexity: O(1): the chain-length histogram is kept up to date on every write, and
+        at most 256 keys of one chain are hashed.
 
         >>> s = ChainingMap(a=1).stats()
         >>> (s.backend, s.size, s.capacity, s.chain_length_max)
@@ -488,7 +501,14 @@ class ChainingMap(HashMapBase[K, V]):
             load_factor=self._size / chains,
             chain_length_mean=self._size / occupied if occupied else 0.0,
             chain_length_max=self._longest,
+            flood_keys=self._flood_keys(),
         )
+
+    def _flood_keys(self) -> int:
+        """The most keys sharing one ``hash()`` in (a sample of) the longest chain."""
+        if self._longest < 2:
+            return self._longest
+        return largest_hash_group(self._chain_keys[self._longest_at][:FLOOD_SAMPLE])
 
     def length_histogram(self) -> LengthHistogram:
         """Chains by number of entries, ``counts[0]`` being the empty chains (exact).

@@ -20,7 +20,13 @@ from typing import Any
 from adhash.errors import InvariantError
 from adhash.maps._base import MISSING, HashMapBase, K, V, check_power_of_two, sampled_heatmap
 from adhash.maps._hashing import salt_for
-from adhash.maps.stats import LengthHistogram, MapStats, OccupancyHeatmap
+from adhash.maps.stats import (
+    FLOOD_SAMPLE,
+    LengthHistogram,
+    MapStats,
+    OccupancyHeatmap,
+    largest_hash_group,
+)
 
 __all__ = ["CompactMap"]
 
@@ -442,7 +448,8 @@ class CompactMap(HashMapBase[K, V]):
     def stats(self) -> MapStats:
         """Size, index slots, load factor, extra-probe mean and max, deleted holes.
 
-        ``tombstones`` counts deleted entries still occupying the dense lists.
+        ``tombstones`` counts deleted entries still occupying the dense lists; ``flood_keys``
+        is read from the newest entries.
         Complexity: O(longest probe).
 
         >>> s = CompactMap(a=1).stats()
@@ -463,7 +470,19 @@ class CompactMap(HashMapBase[K, V]):
             probe_length_max=histogram.max_length,
             tombstones=holes,
             tombstone_ratio=holes / len(self._keys) if self._keys else 0.0,
+            flood_keys=self._flood_keys(histogram.max_length) if size else 0,
         )
+
+    def _flood_keys(self, longest_probe: int) -> int:
+        """The most keys sharing one ``hash()`` among the newest entries.
+
+        Keys with one identical ``hash()`` follow one probe sequence, so ``g`` of them need a
+        probe of ``g - 1`` at least; the newest ``2 × (longest probe + 1)`` entries (at most
+        256) are read, which holds an ongoing flood."""
+        if longest_probe == 0:
+            return 1
+        window = min(FLOOD_SAMPLE, 2 * (longest_probe + 1))
+        return largest_hash_group(k for k in self._keys[-window:] if k is not _DELETED)
 
     def length_histogram(self) -> LengthHistogram:
         """Entries by the number of extra probes needed to find them (exact).

@@ -34,7 +34,13 @@ from adhash.maps._base import (
 )
 from adhash.maps._hashing import WORD_BITS as _WORD_BITS
 from adhash.maps._hashing import multiplier_for, salt_for
-from adhash.maps.stats import LengthHistogram, MapStats, OccupancyHeatmap
+from adhash.maps.stats import (
+    FLOOD_SAMPLE,
+    LengthHistogram,
+    MapStats,
+    OccupancyHeatmap,
+    largest_hash_group,
+)
 
 __all__ = ["RobinHoodMap"]
 
@@ -46,6 +52,16 @@ _WORD = (1 << _WORD_BITS) - 1
 _MAX_CAPACITY = 1 << _WORD_BITS
 
 Deletion = Literal["backward_shift", "tombstone"]
+
+
+def _find(dist: bytearray | array[int], value: int, start: int, stop: int) -> int:
+    """The first slot in ``[start, stop)`` whose displacement cell holds ``value``, or -1."""
+    if isinstance(dist, bytearray):
+        return dist.find(value, start, stop) if value <= _BYTE_LIMIT else -1
+    try:
+        return dist.index(value, start, stop)
+    except ValueError:
+        return -1
 
 
 class RobinHoodMap(HashMapBase[K, V]):
@@ -108,6 +124,7 @@ class RobinHoodMap(HashMapBase[K, V]):
         self._shrink_at = int(capacity * _SHRINK_LOAD) if capacity > self._min_capacity else -1
         self._purge_at = max(1, int(capacity * self._purge_ratio))
         self._pop_cursor = capacity - 1
+        self._deep_hint = 0
 
     def _config(self) -> dict[str, Any]:
         return {
@@ -593,7 +610,11 @@ class RobinHoodMap(HashMapBase[K, V]):
     def stats(self) -> MapStats:
         """Size, capacity, load factor, displacement mean and max, tombstones.
 
-        Complexity: O(longest displacement): the histogram is kept up to date on every write.
+        ``flood_keys`` is read from the probe run that ends at the deepest entry.
+
+        Complexity: O(longest displacement): the histogram is kept up to date on every write
+        and the deepest entry is found near where it was last seen (a ``memchr`` of the
+        displacement array when it has moved far).
 
         >>> s = RobinHoodMap(a=1).stats()
         >>> (s.backend, s.size, s.capacity, s.probe_length_max, s.tombstones)
@@ -612,7 +633,35 @@ class RobinHoodMap(HashMapBase[K, V]):
             probe_length_max=histogram.max_length,
             tombstones=self._tombstones,
             tombstone_ratio=self._tombstones / capacity,
+            flood_keys=self._flood_keys(histogram.max_length) if size else 0,
         )
+
+    def _flood_keys(self, deepest: int) -> int:
+        """The most keys sharing one ``hash()`` in the probe run ending at the deepest entry.
+
+        Keys with one identical ``hash()`` share a home slot, so they form one run whose last
+        entry is displaced by at least their number minus one: the run ending at the deepest
+        entry holds the largest group. At most 256 slots of it are read."""
+        if deepest == 0:
+            return 1
+        dist = self._dist
+        mask = self._mask
+        target = deepest + 1
+        hint = self._deep_hint
+        slot = _find(dist, target, max(0, hint - 64), min(mask + 1, hint + 65))
+        if slot < 0:
+            slot = _find(dist, target, 0, mask + 1)
+            if slot < 0:
+                return 0
+        self._deep_hint = slot
+        keys = self._keys
+        sample = []
+        for back in range(min(deepest + 1, FLOOD_SAMPLE)):
+            i = (slot - back) & mask
+            key = keys[i]
+            if dist[i] and key is not _TOMBSTONE:
+                sample.append(key)
+        return largest_hash_group(sample)
 
     def length_histogram(self) -> LengthHistogram:
         """Entries by displacement from their home slot (exact, maintained incrementally).

@@ -7,9 +7,41 @@ them without reaching into a map's internals.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Literal
 
-__all__ = ["LengthHistogram", "MapStats", "OccupancyHeatmap"]
+__all__ = [
+    "FLOOD_SAMPLE",
+    "Hashing",
+    "LengthHistogram",
+    "MapStats",
+    "OccupancyHeatmap",
+    "largest_hash_group",
+]
+
+Hashing = Literal["plain", "salted"]
+
+FLOOD_SAMPLE = 256
+"""At most this many keys are read to measure :attr:`MapStats.flood_keys`."""
+
+
+def largest_hash_group(keys: Iterable[object]) -> int:
+    """The most keys in ``keys`` that share one identical ``hash()`` value.
+
+    Complexity: O(len(keys)).
+
+    >>> P = 2**61 - 1
+    >>> largest_hash_group([1, 2, 5 + P, 5 + 2 * P, 5 + 3 * P]), largest_hash_group([])
+    (3, 0)
+    """
+    counts: dict[int, int] = {}
+    for key in keys:
+        try:
+            h = hash(key)
+        except Exception:  # a stored key whose __hash__ now fails is not a flood
+            continue
+        counts[h] = counts.get(h, 0) + 1
+    return max(counts.values(), default=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +51,13 @@ class MapStats:
     ``probe_length_*`` is the displacement of an entry from its home slot (0 = at home) for the
     open-addressing backends; ``chain_length_*`` counts entries per non-empty chain for
     chaining. Fields that do not apply to a backend are ``None``.
+
+    ``flood_keys`` is the most keys sharing one identical ``hash()`` value found in a sample of
+    at most 256 keys from the map's worst spot (its longest chain, the probe run ending at its
+    deepest entry, or its newest entries): random keys give 1, and only keys whose full hashes
+    collide (a flooding attack) give more than a few. ``hashing`` is ``"salted"`` once the map
+    places keys by a keyed hash of their value; ``unsalted_keys`` then counts the keys of types
+    that cannot be hashed by value and stay on plain hashing.
     """
 
     backend: str
@@ -33,6 +72,9 @@ class MapStats:
     tombstone_ratio: float | None = None
     migrating_from: str | None = None
     migration_progress: float | None = None
+    flood_keys: int | None = None
+    hashing: Hashing = "plain"
+    unsalted_keys: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """adhash: a laboratory for hash-map design, in pure Python.
 
 Four map backends that behave like ``dict`` (:class:`ChainingMap`, :class:`RobinHoodMap`,
-:class:`CompactMap`, and :class:`AdaptiveMap`, which migrates between them live), guardrails that
-watch their statistics, and the errors every layer raises.
+:class:`CompactMap`, and :class:`AdaptiveMap`, which migrates between them live and moves to
+salted hashing, :class:`SaltedMap`, when it is flooded), guardrails that watch their statistics,
+and the errors every layer raises.
 """
 
 from adhash._version import __version__
@@ -18,6 +19,7 @@ from adhash.maps import (
     MapStats,
     OccupancyHeatmap,
     RobinHoodMap,
+    SaltedMap,
 )
 
 __all__ = [
@@ -40,5 +42,6 @@ __all__ = [
     "OccupancyHeatmap",
     "PolicyError",
     "RobinHoodMap",
+    "SaltedMap",
     "__version__",
 ]

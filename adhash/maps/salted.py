@@ -1,13 +1,13 @@
 """Salted hashing: a keyed hash of a key's *value*, the defence against hash flooding.
 
 Every plain backend places a key by ``hash((key, salt))``. That mixes the bits of ``hash(key)``
-well, but keys whose ``hash()`` values are *identical* (ints equal modulo 2⁶¹−1, ``str`` keys
+well, but keys whose ``hash()`` values are *identical* (ints equal modulo 2⁶¹-1, ``str`` keys
 chosen for a known ``PYTHONHASHSEED``, objects with a constant ``__hash__``) still land together:
 no function of ``hash(key)`` can tell them apart. A :class:`SaltedMap` stores each key as the
 pair ``(keyed_hash(key), key)`` in a plain backend, where ``keyed_hash`` reads the key's value,
 not its ``hash()``, under a secret per-map salt:
 
-* machine-size ints (|k| < 2⁸⁸): ``(a·k + b) mod (2⁸⁹−1)``, kept to 61 bits, with secret ``a``
+* machine-size ints (|k| < 2⁸⁸): ``(a·k + b) mod (2⁸⁹-1)``, kept to 61 bits, with secret ``a``
   and ``b`` (a universal family: two distinct ints collide with probability about 2⁻⁶¹);
 * ``str``, ``bytes`` and larger ints: keyed BLAKE2b of their bytes (8-byte digest);
 * ``bool``, integral floats and other integral numbers hash as the int they equal; other finite
@@ -33,8 +33,8 @@ import hashlib
 import math
 import numbers
 import secrets
-from fractions import Fraction
 from collections.abc import Iterator
+from fractions import Fraction
 from typing import Any
 
 from adhash.errors import BadInputError, InvariantError
@@ -49,6 +49,7 @@ __all__ = ["KeyedHasher", "SaltedMap", "salted_key_types"]
 _P89 = (1 << 89) - 1
 _M61 = (1 << 61) - 1
 _INT_LIMIT = 1 << 88
+_ABSENT: Any = object()
 _PLAIN_BACKENDS: dict[str, type[HashMapBase[Any, Any]]] = {
     "chaining": ChainingMap,
     "robinhood": RobinHoodMap,
@@ -160,9 +161,7 @@ class KeyedHasher:
                         return self._digest(b"N", hash(key).to_bytes(8, "little", signed=True))
                     canonical = value
                 else:
-                    canonical = (
-                        numerator if denominator == 1 else Fraction(numerator, denominator)
-                    )
+                    canonical = numerator if denominator == 1 else Fraction(numerator, denominator)
             if type(key) not in (int, float, bool) and hash(key) != hash(canonical):
                 return None
         except (TypeError, ValueError, OverflowError, ArithmeticError):
@@ -201,7 +200,7 @@ class KeyedHasher:
         else:
             return None
         try:
-            if hash(base) != hash(key) or not base == key:
+            if hash(base) != hash(key) or base != key:
                 return None
         except Exception:
             return None
@@ -213,7 +212,8 @@ class SaltedMap(HashMapBase[K, V]):
 
     Tuning parameters (keyword-only): ``inner``, the plain backend that stores the pairs (a
     name, ``"chaining"``, ``"robinhood"`` or ``"compact"``, or an empty instance of one), and
-    ``seed``, which makes the secret reproducible (without it the secret is random). The map behaves like ``dict``; iteration follows the inner backend's order.
+    ``seed``, which makes the secret reproducible (without it the secret is random). The map
+    behaves like ``dict``; iteration follows the inner backend's order.
     Every key costs one more 2-tuple and one keyed hash per operation (an int key about 0.2 µs).
 
     >>> from adhash import ChainingMap
@@ -342,8 +342,8 @@ class SaltedMap(HashMapBase[K, V]):
 
     def _pop(self, key: Any, default: Any) -> Any:
         salted = self._hasher(key)
-        value = self._inner._pop((salted, key), MISSING)
-        if value is MISSING:
+        value = self._inner._pop((salted, key), _ABSENT)
+        if value is _ABSENT:
             if default is MISSING:
                 raise KeyError(key)
             return default

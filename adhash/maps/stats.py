@@ -6,8 +6,8 @@ them without reaching into a map's internals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [

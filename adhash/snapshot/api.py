@@ -20,7 +20,14 @@ from typing import Any
 from adhash._version import __version__
 from adhash.atomic import AtomicFile
 from adhash.errors import AdhashError, BadInputError, InvariantError
-from adhash.maps import AdaptiveMap, AdaptivePolicy, ChainingMap, CompactMap, RobinHoodMap
+from adhash.maps import (
+    AdaptiveMap,
+    AdaptivePolicy,
+    ChainingMap,
+    CompactMap,
+    RobinHoodMap,
+    SaltedMap,
+)
 from adhash.snapshot.codec import decode_chunk, encode_chunk, first_unsupported, supported
 from adhash.snapshot.container import (
     CODEC_ZSTD,
@@ -79,13 +86,22 @@ def _describe(m: Any) -> tuple[str, dict[str, Any]]:
             "policy": m.policy.as_dict(),
             "hash_seed": m._config()["hash_seed"],
             "backend": m.backend,
+            "hashing": m.hashing,
+        }
+    if type(m) is SaltedMap:
+        inner = m.inner
+        # The secret itself is never written: a seeded map re-derives it, others get a new one.
+        return "salted", {
+            "inner": inner.backend_name,
+            "inner_config": inner._config(),
+            "seed": m._config()["seed"],
         }
     for name, backend in _BACKENDS.items():
         if type(m) is backend:
             return name, m._config()
     raise BadInputError(
         f"cannot save a {type(m).__name__}: snapshots hold dict, ChainingMap, RobinHoodMap, "
-        "CompactMap and AdaptiveMap"
+        "CompactMap, SaltedMap and AdaptiveMap"
     )
 
 
@@ -95,7 +111,12 @@ _SIZE_OPTIONS = ("capacity", "buckets", "robinhood_capacity", "compact_capacity"
 def _check_config(backend: str, config: dict[str, Any], limits: SnapshotLimits, path: Path) -> None:
     """Refuse options a backend does not have and sizes past the limits, before allocating."""
     factory = _BACKENDS.get(backend)
-    allowed = set(factory()._config()) if factory else {"policy", "hash_seed", "backend"}
+    if factory:
+        allowed = set(factory()._config())
+    elif backend == "salted":
+        allowed = {"inner", "inner_config", "seed"}
+    else:
+        allowed = {"policy", "hash_seed", "backend", "hashing"}
     unknown = set(config) - allowed
     if unknown:
         raise InvariantError(
@@ -103,6 +124,8 @@ def _check_config(backend: str, config: dict[str, Any], limits: SnapshotLimits, 
             hint="the file is damaged",
         )
     sizes = dict(config)
+    if backend == "salted" and isinstance(config.get("inner_config"), dict):
+        sizes = dict(config["inner_config"])
     if backend == "adaptive" and isinstance(config.get("policy"), dict):
         sizes = dict(config["policy"])
         sizes["buckets"] = sizes.get("chaining_buckets", 1)
@@ -129,7 +152,7 @@ def _build(meta: dict[str, Any], path: Path, limits: SnapshotLimits | None = Non
     config = meta.get("config")
     if not isinstance(config, dict):
         raise InvariantError(f"snapshot {path}: metadata has no configuration")
-    if backend != "dict" and backend != "adaptive" and backend not in _BACKENDS:
+    if backend not in ("dict", "adaptive", "salted") and backend not in _BACKENDS:
         raise InvariantError(f"snapshot {path}: unknown backend {backend!r}")
     _check_config(str(backend), config, limits or SnapshotLimits(), path)
     m: Any
@@ -138,12 +161,25 @@ def _build(meta: dict[str, Any], path: Path, limits: SnapshotLimits | None = Non
             return {}
         if backend == "adaptive":
             policy = AdaptivePolicy(**config["policy"])
-            m = AdaptiveMap(policy=policy, hash_seed=config["hash_seed"])
+            # A salted map gets a new secret: the old one is never written to the file.
+            hashing = config.get("hashing", "plain")
+            m = AdaptiveMap(policy=policy, hash_seed=config["hash_seed"], hashing=hashing)
             current = config["backend"]
             if current != m.backend:
                 m.migrate_to(current)
                 m.finish_migration()
             return m
+        if backend == "salted":
+            inner_name = config["inner"]
+            inner_config = config["inner_config"]
+            if inner_name not in _BACKENDS or not isinstance(inner_config, dict):
+                raise InvariantError(
+                    f"snapshot {path}: salted map over unknown backend {inner_name!r}",
+                    hint="the file is damaged",
+                )
+            _check_config(str(inner_name), inner_config, limits or SnapshotLimits(), path)
+            inner = _BACKENDS[inner_name](**inner_config)
+            return SaltedMap(inner=inner, seed=config["seed"])
         return _BACKENDS[str(backend)](**config)
     except (TypeError, KeyError) as exc:
         raise InvariantError(

@@ -10,10 +10,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from adhash import AdaptiveMap, AdaptivePolicy, ChainingMap, CompactMap, MapEvent, RobinHoodMap
+from adhash import (
+    AdaptiveMap,
+    AdaptivePolicy,
+    ChainingMap,
+    CompactMap,
+    MapEvent,
+    RobinHoodMap,
+    SaltedMap,
+)
 
 MapUnderTest = (
-    ChainingMap[Any, Any] | RobinHoodMap[Any, Any] | CompactMap[Any, Any] | AdaptiveMap[Any, Any]
+    ChainingMap[Any, Any]
+    | RobinHoodMap[Any, Any]
+    | CompactMap[Any, Any]
+    | AdaptiveMap[Any, Any]
+    | SaltedMap[Any, Any]
 )
 MapFactory = Callable[[], MapUnderTest]
 
@@ -49,6 +61,22 @@ TINY_POLICY_ON_COMPACT = AdaptivePolicy(
     robinhood_capacity=2,
 )
 
+# Detects a flood of two keys with one hash() and moves to salted hashing at once.
+TINY_POLICY_FLOODED = AdaptivePolicy(
+    start_backend="chaining",
+    flood_min_keys=2,
+    migration_batch=1,
+    check_interval=2,
+    cooldown_ops=2,
+    chaining_max_chain_length=4,
+    chaining_buckets=1,
+    groups_per_bucket=2,
+    robinhood_capacity=2,
+)
+
+MODULUS = 2**61 - 1
+"""``c + j * MODULUS`` all have ``hash() == c``: ints no function of ``hash()`` separates."""
+
 # A fixed hash_seed makes every layout, and so every failure Hypothesis finds, replayable.
 SEED = 20240229
 
@@ -59,6 +87,8 @@ DEFAULT_FACTORIES: dict[str, MapFactory] = {
     "robinhood-tombstone": lambda: RobinHoodMap(deletion="tombstone", hash_seed=SEED),
     "compact": lambda: CompactMap(hash_seed=SEED),
     "adaptive": lambda: AdaptiveMap(hash_seed=SEED),
+    "salted": lambda: SaltedMap(seed=SEED),
+    "adaptive-salted": lambda: AdaptiveMap(hashing="salted", hash_seed=SEED),
 }
 
 # Configurations small enough that a few operations resize, collide, migrate and compact.
@@ -74,12 +104,23 @@ TINY_FACTORIES: dict[str, MapFactory] = {
         policy=TINY_POLICY_ON_TOMBSTONE_ROBINHOOD, hash_seed=SEED
     ),
     "adaptive-tiny-compact": lambda: AdaptiveMap(policy=TINY_POLICY_ON_COMPACT, hash_seed=SEED),
+    "adaptive-tiny-flooded": lambda: AdaptiveMap(policy=TINY_POLICY_FLOODED, hash_seed=SEED),
+    "salted-chaining-one-chain": lambda: SaltedMap(
+        inner=ChainingMap(buckets=1, groups_per_bucket=1, hash_seed=SEED), seed=SEED
+    ),
+    "salted-robinhood-capacity-2": lambda: SaltedMap(
+        inner=RobinHoodMap(capacity=2, hash_seed=SEED), seed=SEED
+    ),
+    "salted-robinhood-tombstone": lambda: SaltedMap(
+        inner=RobinHoodMap(capacity=2, deletion="tombstone", hash_seed=SEED), seed=SEED
+    ),
+    "salted-compact": lambda: SaltedMap(inner=CompactMap(hash_seed=SEED), seed=SEED),
 }
 
 ALL_FACTORIES: dict[str, MapFactory] = {**DEFAULT_FACTORIES, **TINY_FACTORIES}
 
 # Factories whose maps promise dict's iteration order (insertion order).
-INSERTION_ORDERED = frozenset({"compact"})
+INSERTION_ORDERED = frozenset({"compact", "salted-compact"})
 
 
 class CollidingKey:

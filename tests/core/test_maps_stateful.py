@@ -22,11 +22,18 @@ from hypothesis.stateful import (
 
 from adhash import AdaptiveMap, MapEvent
 from adhash.maps import BackendName
-from tests.core.map_cases import ALL_FACTORIES, INSERTION_ORDERED, CollidingKey, MapUnderTest
+from tests.core.map_cases import (
+    ALL_FACTORIES,
+    INSERTION_ORDERED,
+    MODULUS,
+    CollidingKey,
+    MapUnderTest,
+)
 
 KEYS: st.SearchStrategy[Any] = st.one_of(
     st.integers(0, 30),
     st.integers(1, 4).map(lambda i: i << 40),
+    st.integers(1, 6).map(lambda j: 3 + j * MODULUS),
     st.builds(CollidingKey, st.integers(0, 5)),
     st.none(),
     st.text(alphabet="xy", max_size=2),
@@ -109,10 +116,12 @@ class AdaptiveMachine(MapMachine):
 
     map: AdaptiveMap[Any, Any]
 
-    @rule(backend=st.sampled_from(BACKENDS))
-    def migrate_to(self, backend: BackendName) -> None:
-        self.map.migrate_to(backend)
+    @rule(backend=st.sampled_from(BACKENDS), hashing=st.sampled_from([None, "plain", "salted"]))
+    def migrate_to(self, backend: BackendName, hashing: Any) -> None:
+        was = self.map.hashing
+        self.map.migrate_to(backend, hashing=hashing)
         assert self.map.backend == backend
+        assert self.map.hashing == (was if hashing is None else hashing)
 
     @precondition(lambda self: self.map.is_migrating)
     @rule(backend=st.sampled_from(BACKENDS))
@@ -176,3 +185,8 @@ TestAdaptiveOnTombstoneRobinHoodMachine = machine_test_case(
     "adaptive-tiny-tombstone-robinhood", AdaptiveMachine
 )
 TestAdaptiveOnCompactMachine = machine_test_case("adaptive-tiny-compact", AdaptiveMachine)
+TestAdaptiveFloodedMachine = machine_test_case("adaptive-tiny-flooded", AdaptiveMachine)
+TestSaltedChainingMachine = machine_test_case("salted-chaining-one-chain")
+TestSaltedRobinHoodMachine = machine_test_case("salted-robinhood-capacity-2")
+TestSaltedTombstoneMachine = machine_test_case("salted-robinhood-tombstone")
+TestSaltedCompactMachine = machine_test_case("salted-compact")

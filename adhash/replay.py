@@ -285,6 +285,7 @@ class _Run:
                 "threshold": event.threshold,
                 "size": event.size,
                 "moved": event.moved,
+                "hashing": event.hashing,
             },
         )
 

@@ -1,5 +1,16 @@
-"""Workloads: the CSV format, generators, and workload DNA."""
+"""Workloads: the CSV format, generators, adversarial key sets, and workload DNA."""
 
+from adhash.workload.adversarial import (
+    ConstantHashKey,
+    HashSeedProbe,
+    colliding_ints,
+    colliding_text,
+    constant_hash_keys,
+    current_hash_seed_matches,
+    lowbit_ints,
+    seed_warning,
+    text_hash_check,
+)
 from adhash.workload.dna import DNAReport, render_dna_text, workload_dna
 from adhash.workload.format import (
     KeyType,
@@ -15,8 +26,10 @@ from adhash.workload.generate import PRESETS, GeneratorSpec, Manifest, generate
 
 __all__ = [
     "PRESETS",
+    "ConstantHashKey",
     "DNAReport",
     "GeneratorSpec",
+    "HashSeedProbe",
     "KeyType",
     "Limits",
     "Manifest",
@@ -25,8 +38,15 @@ __all__ = [
     "WorkloadInfo",
     "WorkloadReader",
     "WorkloadWriter",
+    "colliding_ints",
+    "colliding_text",
+    "constant_hash_keys",
+    "current_hash_seed_matches",
     "generate",
+    "lowbit_ints",
     "render_dna_text",
+    "seed_warning",
+    "text_hash_check",
     "validate_workload",
     "workload_dna",
 ]

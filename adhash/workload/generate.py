@@ -27,13 +27,23 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from adhash._version import __version__
 from adhash.atomic import atomic_write_bytes
 from adhash.errors import BadInputError
+from adhash.workload.adversarial import (
+    MAX_HASH_SEED,
+    MAX_TEXT_BITS,
+    CollidingText,
+    HashSeedProbe,
+    check_text_search,
+    colliding_int_at,
+    find_colliding_text,
+    lowbit_int_at,
+)
 from adhash.workload.format import KeyType, Op, WorkloadWriter
 from adhash.workload.zipf import ZipfSampler
 
 __all__ = [
-    "ADVERSARIAL_MODULUS",
     "GENERATOR_VERSION",
     "PRESETS",
+    "AdversarialKind",
     "AffinePermutation",
     "Distribution",
     "GeneratorSpec",
@@ -46,11 +56,8 @@ __all__ = [
 GENERATOR_VERSION = 1
 """Bumped whenever the same spec would produce different bytes."""
 
-ADVERSARIAL_MODULUS = 2**61 - 1
-"""CPython hashes an int to its value modulo this prime, so ``c + j * ADVERSARIAL_MODULUS``
-hashes to ``c`` for every ``j``: keys that no mixing of ``hash(key)`` can separate."""
-
 Distribution = Literal["uniform", "zipf", "scrambled-zipf", "latest", "hotspot", "sequential"]
+AdversarialKind = Literal["full-hash", "low-bits", "text"]
 _ZIPF_FAMILY = ("zipf", "scrambled-zipf", "latest")
 _BATCH_ROWS = 65_536
 _HINT = "see docs/generator.md"
@@ -205,13 +212,34 @@ class GeneratorSpec(BaseModel):
         default=0.0,
         ge=0,
         le=1,
-        description="share of operations whose key comes from the colliding set (int keys only)",
+        description="share of operations whose key comes from the colliding set",
     )
     adversarial_classes: int = Field(
-        default=1, ge=1, le=65_536, description="distinct hash() values the colliding keys share"
+        default=1,
+        ge=1,
+        le=65_536,
+        description="distinct hash() values (low-bits: low-bit residues) the colliding keys share",
     )
     adversarial_keys: int = Field(
         default=1_024, ge=1, le=10**7, description="distinct keys in the colliding set"
+    )
+    adversarial_kind: AdversarialKind = Field(
+        default="full-hash",
+        description="how the keys collide: 'full-hash' and 'low-bits' int keys, or 'text' keys "
+        "found for one PYTHONHASHSEED",
+    )
+    adversarial_bits: int = Field(
+        default=12,
+        ge=1,
+        le=32,
+        description="low-bits and text: the low bits of hash() the colliding keys share (text: "
+        "at most 24)",
+    )
+    adversarial_hash_seed: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_HASH_SEED,
+        description="text: the PYTHONHASHSEED under which the keys collide (required for text)",
     )
 
     @model_validator(mode="before")
@@ -240,17 +268,58 @@ class GeneratorSpec(BaseModel):
     def _check_combinations(self) -> GeneratorSpec:
         if self.distribution in _ZIPF_FAMILY and self.key_skew <= 0:
             raise ValueError(f"distribution {self.distribution!r} needs key_skew > 0")
-        if self.adversarial_ratio > 0 and self.key_type != "int":
+        self._check_adversarial()
+        return self
+
+    def _check_adversarial(self) -> None:
+        kind, classes = self.adversarial_kind, self.adversarial_classes
+        if kind == "text" and self.adversarial_hash_seed is None:
             raise ValueError(
-                "adversarial_ratio > 0 needs key_type 'int': CPython randomises str hashes per "
-                "process (PYTHONHASHSEED), so only int keys collide in every run"
+                "adversarial_kind 'text' needs adversarial_hash_seed: str hashes depend on "
+                "PYTHONHASHSEED, so the keys can only be found for one stated seed"
             )
-        if self.adversarial_classes > self.adversarial_keys:
+        if kind != "text" and self.adversarial_hash_seed is not None:
             raise ValueError(
-                f"adversarial_classes ({self.adversarial_classes}) exceeds adversarial_keys "
+                f"adversarial_hash_seed applies to adversarial_kind 'text' only: {kind!r} keys "
+                "are ints, which collide under every PYTHONHASHSEED"
+            )
+        if self.adversarial_ratio > 0:
+            if kind == "full-hash" and self.key_type != "int":
+                raise ValueError(
+                    "adversarial_ratio > 0 needs key_type 'int': CPython randomises str hashes "
+                    "per process (PYTHONHASHSEED), so only int keys collide in every run "
+                    "(adversarial_kind 'text' targets one stated seed instead)"
+                )
+            if kind == "low-bits" and self.key_type != "int":
+                raise ValueError(
+                    "adversarial_kind 'low-bits' needs key_type 'int': its keys are ints "
+                    "shifted left by adversarial_bits"
+                )
+            if kind == "text" and self.key_type != "text":
+                raise ValueError("adversarial_kind 'text' needs key_type 'text'")
+        if classes > self.adversarial_keys:
+            raise ValueError(
+                f"adversarial_classes ({classes}) exceeds adversarial_keys "
                 f"({self.adversarial_keys}): every class needs at least one key"
             )
-        return self
+        if kind == "low-bits" and classes > 1 << self.adversarial_bits:
+            raise ValueError(
+                f"adversarial_classes ({classes}) exceeds the {1 << self.adversarial_bits} "
+                f"residues of adversarial_bits={self.adversarial_bits}"
+            )
+        if kind == "text":
+            if classes > 1:
+                raise ValueError(
+                    "adversarial_kind 'text' makes one class (every key shares the low bits of "
+                    f"the first one's hash): adversarial_classes must be 1, not {classes}"
+                )
+            if self.adversarial_bits > MAX_TEXT_BITS:
+                raise ValueError(
+                    f"adversarial_kind 'text' allows adversarial_bits up to {MAX_TEXT_BITS}, not "
+                    f"{self.adversarial_bits}: each bit doubles the search"
+                )
+            # Refuse a search that would take too long now, not after the file is opened.
+            check_text_search(self.adversarial_keys, self.adversarial_bits)
 
     @classmethod
     def from_params(cls, **params: Any) -> GeneratorSpec:
@@ -325,7 +394,7 @@ def _allowed(name: str) -> str:
             high = f"{_number(bound.le)}]"
         elif isinstance(bound, Lt):
             high = f"{_number(bound.lt)})"
-    kind = "an integer in " if info.annotation is int else ""
+    kind = "an integer in " if info.annotation in (int, int | None) else ""
     return f"{kind}{low}, {high}"
 
 
@@ -440,15 +509,57 @@ def _hotspot(n: int, fraction: float, op_fraction: float, rng: random.Random) ->
     return draw
 
 
-def generate_rows(spec: GeneratorSpec) -> Iterator[tuple[Op, str | int, str | None]]:
+def colliding_text_for(spec: GeneratorSpec) -> CollidingText | None:
+    """The text keys a ``text``-kind spec draws its adversarial keys from, or ``None``.
+
+    They are ``adversarial_keys`` keys ``<key_prefix>_<i>`` (never an ordinary key, which has a
+    digit or ``-`` after the prefix) sharing the low ``adversarial_bits`` bits of their hash
+    under ``adversarial_hash_seed``, found by
+    :func:`~adhash.workload.adversarial.find_colliding_text`.
+
+    Complexity: O(adversarial_keys · 2**adversarial_bits) for a text-kind spec, else O(1).
+
+    >>> colliding_text_for(GeneratorSpec()) is None
+    True
+    """
+    seed = spec.adversarial_hash_seed
+    if spec.adversarial_kind != "text" or not spec.adversarial_ratio or seed is None:
+        return None
+    return find_colliding_text(
+        spec.adversarial_keys,
+        hash_seed=seed,
+        bits=spec.adversarial_bits,
+        prefix=f"{spec.key_prefix}_",
+    )
+
+
+def _adversarial_key(
+    spec: GeneratorSpec, colliding: CollidingText | None
+) -> Callable[[int], str | int]:
+    """The colliding set's key for an index in ``0 … adversarial_keys-1``."""
+    if spec.adversarial_kind == "low-bits":
+        return lowbit_int_at(bits=spec.adversarial_bits, classes=spec.adversarial_classes)
+    if spec.adversarial_kind == "text":
+        if colliding is None:
+            colliding = colliding_text_for(spec)
+        if colliding is None or len(colliding) < spec.adversarial_keys:
+            raise BadInputError("the text keys given do not cover adversarial_keys")
+        return colliding.key
+    return colliding_int_at(classes=spec.adversarial_classes)
+
+
+def generate_rows(
+    spec: GeneratorSpec, *, colliding: CollidingText | None = None
+) -> Iterator[tuple[Op, str | int, str | None]]:
     """The rows of the workload ``spec`` describes, in order, as ``(op, key, value)``.
 
     Per operation, one uniform picks read-modify-write (``rmw_ratio``), then one picks get
     (``read_ratio``) or a write; a write is a delete with probability ``del_ratio``, else a
     put that inserts a new key with probability ``insert_ratio``. Misses and adversarial keys
-    take one more uniform each when their ratio is above 0.
+    take one more uniform each when their ratio is above 0. A ``text``-kind spec searches its
+    colliding keys first unless ``colliding`` (from :func:`colliding_text_for`) is given.
 
-    Complexity: O(1) expected per row, O(1) memory.
+    Complexity: O(1) expected per row, O(1) memory (plus the text search and its keys).
 
     >>> spec = GeneratorSpec(ops=3, read_ratio=0.5, del_ratio=0.0, value_size=4, seed=1)
     >>> [(op.label, key, value) for op, key, value in generate_rows(spec)]
@@ -473,14 +584,14 @@ def generate_rows(spec: GeneratorSpec) -> Iterator[tuple[Op, str | int, str | No
     read_ratio, del_ratio, insert_ratio = spec.read_ratio, spec.del_ratio, spec.insert_ratio
     rmw_ratio, miss_ratio = spec.rmw_ratio, spec.miss_ratio
     adversarial_ratio = spec.adversarial_ratio
-    adversarial_keys, classes = spec.adversarial_keys, spec.adversarial_classes
-    modulus = ADVERSARIAL_MODULUS
+    adversarial_keys = spec.adversarial_keys
+    if adversarial_ratio:
+        adversarial_key = _adversarial_key(spec, colliding)
     for _ in range(spec.ops):
         # An adversarial operation takes its key from the colliding set whatever its op is.
         key: str | int | None = None
         if adversarial_ratio and uniform() < adversarial_ratio:
-            folded = draw() % adversarial_keys
-            key = folded % classes + (folded // classes + 1) * modulus
+            key = adversarial_key(draw() % adversarial_keys)
         if rmw_ratio and uniform() < rmw_ratio:
             if key is None:
                 key = key_of(draw())
@@ -523,6 +634,11 @@ class Manifest(BaseModel):
     generator_version: int
     python: str = Field(description="the Python version that ran the generator")
     created_at: str = Field(description="UTC time the file was written, ISO 8601")
+    hash_seed_probe: HashSeedProbe | None = Field(
+        default=None,
+        description="text-kind adversarial keys: the PYTHONHASHSEED they collide under and how "
+        "that seed hashes a probe string, to tell a replaying process's seed",
+    )
 
     @staticmethod
     def path_for(workload: str | os.PathLike[str]) -> Path:
@@ -533,6 +649,26 @@ class Manifest(BaseModel):
         """
         path = Path(workload)
         return path.with_name(path.name + ".manifest.json")
+
+    @classmethod
+    def read_for(cls, workload: str | os.PathLike[str]) -> Manifest | None:
+        """The manifest beside ``workload``, or ``None`` when it is missing or does not parse.
+
+        A manifest only describes a file, so a replay never fails for want of one.
+
+        Complexity: O(size of the manifest).
+
+        >>> Manifest.read_for("no/such/w.csv") is None
+        True
+        """
+        try:
+            data = cls.path_for(workload).read_bytes()
+        except OSError:
+            return None
+        try:
+            return cls.model_validate_json(data)
+        except ValidationError:
+            return None
 
     def to_json(self) -> bytes:
         """The manifest as pretty-printed JSON (2-space indent, trailing newline).
@@ -546,7 +682,9 @@ class Manifest(BaseModel):
 def generate(spec: GeneratorSpec, path: str | os.PathLike[str]) -> Manifest:
     """Write the workload ``spec`` describes to ``path`` and its manifest beside it.
 
-    Both files are written atomically. The same spec gives a byte-identical workload file.
+    Both files are written atomically. The same spec gives a byte-identical workload file. A
+    ``text``-kind adversarial spec first searches its colliding keys (see
+    :func:`colliding_text_for`) and records the seed they target in the manifest.
 
     Complexity: O(rows) time, O(1) memory (rows are written in batches of 65,536).
 
@@ -557,9 +695,10 @@ def generate(spec: GeneratorSpec, path: str | os.PathLike[str]) -> Manifest:
     (1000, 'text', True)
     """
     target = Path(path)
+    colliding = colliding_text_for(spec)
     with WorkloadWriter(target, key_type=spec.key_type) as writer:
         batch: list[tuple[Op, str | int, str | None]] = []
-        for row in generate_rows(spec):
+        for row in generate_rows(spec, colliding=colliding):
             batch.append(row)
             if len(batch) >= _BATCH_ROWS:
                 writer.write_many(batch)
@@ -584,6 +723,7 @@ def generate(spec: GeneratorSpec, path: str | os.PathLike[str]) -> Manifest:
         generator_version=GENERATOR_VERSION,
         python=platform.python_version(),
         created_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        hash_seed_probe=colliding.probe if colliding is not None else None,
     )
     atomic_write_bytes(Manifest.path_for(target), manifest.to_json())
     return manifest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -76,14 +77,41 @@ def generate_csv(
     adversarial_ratio: Annotated[
         float | None,
         typer.Option(
-            help="Share of operations on keys that share one full hash() (int keys; default 0)."
+            help="Share of operations on colliding keys (see --adversarial-kind; default 0)."
         ),
     ] = None,
     adversarial_classes: Annotated[
-        int | None, typer.Option(help="Distinct hash() values among those keys (default 1).")
+        int | None,
+        typer.Option(
+            help="Distinct hash() values (low-bits: low-bit residues) among those keys "
+            "(default 1; text: 1 only)."
+        ),
     ] = None,
     adversarial_keys: Annotated[
         int | None, typer.Option(help="Distinct colliding keys (default 1024).")
+    ] = None,
+    adversarial_kind: Annotated[
+        str | None,
+        typer.Option(
+            help="full-hash (int keys sharing one full hash(): collide in dict and plain maps), "
+            "low-bits (int keys sharing only the low --adversarial-bits bits; index mixing "
+            "spreads them) or text (str keys found to share low hash() bits under "
+            "--adversarial-hash-seed) (default full-hash)."
+        ),
+    ] = None,
+    adversarial_bits: Annotated[
+        int | None,
+        typer.Option(
+            help="low-bits and text: low bits of hash() the colliding keys share, 1-32 (text: "
+            "at most 24; each bit doubles the search) (default 12)."
+        ),
+    ] = None,
+    adversarial_hash_seed: Annotated[
+        int | None,
+        typer.Option(
+            help="text: the PYTHONHASHSEED (0-4294967295) the keys collide under; replay with "
+            "that PYTHONHASHSEED set (required for text)."
+        ),
     ] = None,
 ) -> None:
     """Generate a workload CSV: same parameters and seed, same file byte for byte."""
@@ -112,12 +140,16 @@ def generate_csv(
             "adversarial_ratio": adversarial_ratio,
             "adversarial_classes": adversarial_classes,
             "adversarial_keys": adversarial_keys,
+            "adversarial_kind": adversarial_kind,
+            "adversarial_bits": adversarial_bits,
+            "adversarial_hash_seed": adversarial_hash_seed,
         }.items()
         if value is not None
     }
     spec = GeneratorSpec.from_params(**given)
     manifest = generate(spec, outfile)
     manifest_path = Manifest.path_for(outfile)
+    probe = manifest.hash_seed_probe
     data = {
         "outfile": str(outfile),
         "manifest": str(manifest_path),
@@ -125,10 +157,17 @@ def generate_csv(
         "size_bytes": manifest.size_bytes,
         "sha256": manifest.sha256,
         **spec.model_dump(mode="json"),
+        "hash_seed_probe": probe.model_dump(mode="json") if probe is not None else None,
     }
     text = (
         f"wrote {manifest.rows:,} rows ({manifest.size_bytes:,} bytes, {spec.key_type} keys, "
         f"{spec.distribution}, seed {spec.seed}) to {outfile}\n"
         f"manifest: {manifest_path} (sha256 {manifest.sha256})"
     )
+    if probe is not None:
+        replay = f"PYTHONHASHSEED={probe.seed} adhash run-csv --csv {shlex.quote(str(outfile))}"
+        text += (
+            f"\nits adversarial text keys collide only under PYTHONHASHSEED={probe.seed}: "
+            f"replay with {replay}"
+        )
     emit(ctx, "generate-csv", data, text)

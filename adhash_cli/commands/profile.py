@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from adhash_cli.commands.run_csv import warn_about_hash_seed
 from adhash_cli.output import emit, is_json
 from adhash_cli.settings import ConfigOption, SetOption, resolve_settings
 
@@ -40,6 +41,7 @@ def profile(
     from adhash.profiling import profile_workload
 
     settings = resolve_settings(config, sets).settings
+    warn_about_hash_seed(csv)
     report = profile_workload(
         csv,
         sample_rows=sample_rows,

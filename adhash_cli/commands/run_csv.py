@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from adhash.metrics.sinks import Sink
     from adhash.snapshot.container import SnapshotLimits
 
-__all__ = ["run_csv"]
+__all__ = ["run_csv", "warn_about_hash_seed"]
 
 _MODE_HELP = (
     "Backend: adaptive, chaining, robinhood, compact, or dict (the built-in "
@@ -239,6 +239,7 @@ def run_csv(
             f"{info.key_type} keys): {csv}",
         )
         return
+    warn_about_hash_seed(csv)
     options = settings.replay_options(
         mode=resolved, hash_seed=seed, verify=verify, collect_metrics=metrics
     )
@@ -275,6 +276,16 @@ def run_csv(
     if snapshot_out is not None:
         text += f"\nsnapshot out: {snapshot_out} ({summary.final_stats.size:,} entries)"
     emit(ctx, "run-csv", result, text)
+
+
+def warn_about_hash_seed(csv: Path) -> None:
+    """Warn on stderr when ``csv``'s manifest says its text keys collide under another seed."""
+    from adhash.workload.adversarial import seed_warning
+    from adhash.workload.generate import Manifest
+
+    warning = seed_warning(Manifest.read_for(csv))
+    if warning is not None:
+        typer.echo(f"adhash: warning: {warning}", err=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,9 @@ import pytest
 
 from adhash import ChainingMap, GuardrailThresholds, RobinHoodMap
 from adhash.errors import BadInputError
+from adhash.workload.adversarial import ADVERSARIAL_MODULUS
 from adhash.workload.format import Op, WorkloadReader
 from adhash.workload.generate import (
-    ADVERSARIAL_MODULUS,
     GENERATOR_VERSION,
     PRESETS,
     AffinePermutation,

@@ -16,7 +16,7 @@ from typing import Literal
 from adhash.errors import BadInputError
 from adhash.maps.stats import MapStats
 
-__all__ = ["Alert", "AlertEdge", "GuardrailReport", "GuardrailThresholds", "Guardrails"]
+__all__ = ["Alert", "AlertEdge", "GuardrailReport", "GuardrailThresholds", "Guardrails", "Metric"]
 
 Metric = Literal[
     "load_factor", "probe_length_mean", "chain_length_max", "tombstone_ratio", "flood_keys"

@@ -298,15 +298,21 @@ class _Run:
         now = time.perf_counter()
         stats = self.stats()
         report = self.guardrails.evaluate(stats)
+        active = {alert.metric: alert for alert in report.active}
         for edge in report.edges:
+            data: dict[str, object] = {
+                "metric": edge.metric,
+                "value": edge.value,
+                "threshold": edge.threshold,
+            }
             if edge.rising:
                 self.alerts_fired += 1
-            self.emit_event(
-                "alert" if edge.rising else "alert_cleared",
-                f"{edge.metric} {'>=' if edge.rising else '<'} {edge.threshold:g} "
-                f"({edge.value:.3f}) on {edge.backend}",
-                {"metric": edge.metric, "value": edge.value, "threshold": edge.threshold},
-            )
+                message = active[edge.metric].message
+                data["detail"] = active[edge.metric].detail
+            else:
+                value = f"{edge.value:.0f}" if edge.metric == "flood_keys" else f"{edge.value:.3f}"
+                message = f"{edge.metric} < {edge.threshold:g} ({value}) on {edge.backend}"
+            self.emit_event("alert" if edge.rising else "alert_cleared", message, data)
         interval = now - self.last_tick_t
         instant = (self.ops_done - self.last_tick_ops) / interval if interval > 0 else 0.0
         self.ema = (

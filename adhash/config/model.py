@@ -8,6 +8,7 @@ documentation page, the wizard and the configuration file's comments are generat
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -15,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from adhash.guardrails import GuardrailThresholds
 from adhash.maps import AdaptivePolicy
+from adhash.maps.stats import FLOOD_SAMPLE
 from adhash.replay import MODE_ALIASES, Mode, ReplayOptions, resolve_mode
 from adhash.snapshot.container import SnapshotLimits
 from adhash.workload.format import Limits
@@ -130,6 +132,11 @@ class MapSettings(_Section):
     ] = _POLICY.compact_capacity
 
 
+# Keys sharing one hash(): every non-empty map has 1, and at most FLOOD_SAMPLE keys are read, so
+# a bound outside [2, FLOOD_SAMPLE] would act always or never.
+_FloodKeys = Annotated[int, Field(ge=2, le=FLOOD_SAMPLE)]
+
+
 class AdaptiveSettings(_Section):
     """When the adaptive map migrates between backends, and how fast."""
 
@@ -163,6 +170,16 @@ class AdaptiveSettings(_Section):
             "this.",
         ),
     ] = _POLICY.robinhood_max_probe_mean
+    flood_min_keys: Annotated[
+        _FloodKeys | None,
+        Optional,
+        Field(
+            description="Move to salted hashing (a keyed hash of each key's value) when this "
+            "many keys share one identical hash() in the worst chain or probe run (random keys: "
+            f"1; at most {FLOOD_SAMPLE} keys are read); "
+            '"none" turns the flooding defence off.',
+        ),
+    ] = _POLICY.flood_min_keys
     max_tombstone_ratio: Annotated[
         float,
         Field(
@@ -226,6 +243,14 @@ class GuardrailSettings(_Section):
             description='Alert at this share of tombstones or holes; "none" disables it.',
         ),
     ] = _THRESHOLDS.tombstone_ratio
+    flood_keys: Annotated[
+        _FloodKeys | None,
+        Optional,
+        Field(
+            description="Alert when this many keys share one identical hash() in the worst "
+            'chain or probe run (hash flooding); "none" disables it.',
+        ),
+    ] = _THRESHOLDS.flood_keys  # type: ignore[assignment]  # the core's float holds an int: 8
 
 
 class ReplaySettings(_Section):
@@ -361,7 +386,8 @@ class Settings(_Section):
     def guardrail_thresholds(self) -> GuardrailThresholds:
         """The guardrail thresholds; all ``None`` when guardrails are disabled."""
         if not self.guardrails.enabled:
-            return GuardrailThresholds(None, None, None, None)
+            unset = dict.fromkeys((f.name for f in dataclasses.fields(GuardrailThresholds)), None)
+            return GuardrailThresholds(**unset)
         values = self.guardrails.model_dump(exclude={"enabled"})
         return GuardrailThresholds(**values)
 

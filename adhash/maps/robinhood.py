@@ -610,7 +610,7 @@ class RobinHoodMap(HashMapBase[K, V]):
     def stats(self) -> MapStats:
         """Size, capacity, load factor, displacement mean and max, tombstones.
 
-        ``flood_keys`` is read from the probe run that ends at the deepest entry.
+        ``flood_keys`` is read from the cluster around the deepest entry.
 
         Complexity: O(longest displacement): the histogram is kept up to date on every write
         and the deepest entry is found near where it was last seen (a ``memchr`` of the
@@ -637,11 +637,12 @@ class RobinHoodMap(HashMapBase[K, V]):
         )
 
     def _flood_keys(self, deepest: int) -> int:
-        """The most keys sharing one ``hash()`` in the probe run ending at the deepest entry.
+        """The most keys sharing one ``hash()`` in the cluster around the deepest entry.
 
-        Keys with one identical ``hash()`` share a home slot, so they form one run whose last
-        entry is displaced by at least their number minus one: the run ending at the deepest
-        entry holds the largest group. At most 256 slots of it are read."""
+        Keys with one identical ``hash()`` share a home slot, so they sit in one cluster (a run
+        of occupied slots: none is empty between an entry's home and its slot), and a flood of
+        ``g`` keys displaces some entry of that cluster by ``g - 1`` or more. The cluster is
+        read outward from the deepest entry, at most 256 slots."""
         if deepest == 0:
             return 1
         dist = self._dist
@@ -656,11 +657,19 @@ class RobinHoodMap(HashMapBase[K, V]):
         self._deep_hint = slot
         keys = self._keys
         sample = []
-        for back in range(min(deepest + 1, FLOOD_SAMPLE)):
-            i = (slot - back) & mask
-            key = keys[i]
-            if dist[i] and key is not _TOMBSTONE:
-                sample.append(key)
+        budget = min(FLOOD_SAMPLE, mask + 1)
+        i = slot
+        while budget and dist[i]:
+            if keys[i] is not _TOMBSTONE:
+                sample.append(keys[i])
+            budget -= 1
+            i = (i - 1) & mask
+        i = (slot + 1) & mask
+        while budget and dist[i]:
+            if keys[i] is not _TOMBSTONE:
+                sample.append(keys[i])
+            budget -= 1
+            i = (i + 1) & mask
         return largest_hash_group(sample)
 
     def length_histogram(self) -> LengthHistogram:

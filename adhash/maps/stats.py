@@ -53,11 +53,11 @@ class MapStats:
     chaining. Fields that do not apply to a backend are ``None``.
 
     ``flood_keys`` is the most keys sharing one identical ``hash()`` value found in a sample of
-    at most 256 keys from the map's worst spot (its longest chain, the probe run ending at its
-    deepest entry, or its newest entries): random keys give 1, and only keys whose full hashes
-    collide (a flooding attack) give more than a few. ``hashing`` is ``"salted"`` once the map
-    places keys by a keyed hash of their value; ``unsalted_keys`` then counts the keys of types
-    that cannot be hashed by value and stay on plain hashing.
+    at most 256 keys from the map's worst spot (its longest chain, the cluster of occupied
+    slots around its deepest entry, or its newest entries): random keys give 1, and only keys
+    whose full hashes collide (a flooding attack) give more than a few. ``hashing`` is
+    ``"salted"`` once the map places keys by a keyed hash of their value; ``unsalted_keys`` then
+    counts the keys of types that cannot be hashed by value and stay on plain hashing.
     """
 
     backend: str

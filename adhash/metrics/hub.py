@@ -64,6 +64,8 @@ _CSV_COLUMNS = (
     "probe_length_mean",
     "chain_length_max",
     "tombstone_ratio",
+    "flood_keys",
+    "hashing",
     "p50_ns",
     "p99_ns",
     "alerts",
@@ -432,6 +434,9 @@ class MetricsHub:
                             "probe_length_max",
                             "chain_length_max",
                             "tombstone_ratio",
+                            "flood_keys",
+                            "hashing",
+                            "unsalted_keys",
                         },
                     ),
                 }
@@ -469,6 +474,8 @@ class MetricsHub:
                     _optional(tick.map.probe_length_mean),
                     _optional(tick.map.chain_length_max),
                     _optional(tick.map.tombstone_ratio),
+                    _optional(tick.map.flood_keys),
+                    tick.map.hashing,
                     overall.get("p50", ""),
                     overall.get("p99", ""),
                     ";".join(alert.metric for alert in tick.alerts),
@@ -495,6 +502,7 @@ def _timeline_point(tick: MetricsTick) -> dict[str, Any]:
             "probe_length_mean": shape.probe_length_mean,
             "chain_length_max": shape.chain_length_max,
             "tombstone_ratio": shape.tombstone_ratio,
+            "flood_keys": shape.flood_keys,
         },
     }
 

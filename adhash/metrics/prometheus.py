@@ -1,8 +1,9 @@
 """Prometheus exposition of a :class:`~adhash.metrics.hub.MetricsHub`, with ``prometheus_client``.
 
 A custom collector reads the hub's counters and latest tick at scrape time: counters that only go
-up (operations by type, misses, migrations, compactions, alerts fired), gauges of the map's shape,
-the backend as an info metric, and a latency histogram over every timed operation, in seconds.
+up (operations by type, misses, migrations, compactions, alerts fired), gauges of the map's shape
+(hash flooding included), the backend and its hashing as an info metric, and a latency histogram
+over every timed operation, in seconds.
 The histogram's buckets are fixed bounds filled from the run's log-linear histogram (whose bucket
 edges are within 0.8 % of the values), so ``histogram_quantile`` works across scrapes and runs.
 """
@@ -10,7 +11,7 @@ edges are within 0.8 % of the values), so ``histogram_quantile`` works across sc
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Final
+from typing import Final, get_args
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
@@ -23,6 +24,7 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
+from adhash.guardrails import Metric as GuardedMetric
 from adhash.metrics.hub import HubCounters, MetricsHub
 
 __all__ = ["CONTENT_TYPE", "LATENCY_BUCKETS_SECONDS", "HubCollector", "render"]
@@ -52,7 +54,7 @@ LATENCY_BUCKETS_SECONDS: Final = (
 )
 """Upper bounds of the latency histogram (100 ns to 1 s; +Inf is added)."""
 
-_ALERT_METRICS = ("load_factor", "probe_length_mean", "chain_length_max", "tombstone_ratio")
+_ALERT_METRICS: tuple[str, ...] = get_args(GuardedMetric)
 
 
 class HubCollector(Collector):
@@ -87,12 +89,15 @@ class HubCollector(Collector):
             value=counters.alerts_fired,
         )
         yield CounterMetricFamily("adhash_runs", "Runs seen.", value=counters.runs)
-        info = InfoMetricFamily("adhash_backend", "The backend serving operations now.")
+        info = InfoMetricFamily(
+            "adhash_backend", "The backend serving operations now and its hashing (plain, salted)."
+        )
         info.add_metric(
             [],
             {
                 "backend": latest.backend if latest else "",
                 "migrating_from": (latest.migrating_from or "") if latest else "",
+                "hashing": latest.map.hashing if latest else "",
                 "run_id": run_id or "",
                 "state": state,
             },
@@ -121,6 +126,15 @@ class HubCollector(Collector):
             "adhash_probe_length_max": ("Largest displacement.", shape.probe_length_max),
             "adhash_chain_length_max": ("Entries in the longest chain.", shape.chain_length_max),
             "adhash_tombstone_ratio": ("Share of slots held by tombstones.", shape.tombstone_ratio),
+            "adhash_flood_keys": (
+                "Most keys sharing one identical hash() in the worst chain or probe run "
+                "(1 for random keys; more means hash flooding).",
+                shape.flood_keys,
+            ),
+            "adhash_unsalted_keys": (
+                "Keys left on plain hashing by salted hashing (types it cannot hash by value).",
+                shape.unsalted_keys,
+            ),
             "adhash_migration_progress": (
                 "Share of the old table migrated (0 when not migrating).",
                 latest.migration_progress or 0.0,

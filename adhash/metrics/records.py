@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, ValidationError
 
 from adhash.errors import BadInputError
 from adhash.guardrails import Alert
-from adhash.maps.stats import LengthHistogram, MapStats, OccupancyHeatmap
+from adhash.maps.stats import FLOOD_SAMPLE, Hashing, LengthHistogram, MapStats, OccupancyHeatmap
 
 __all__ = [
     "AlertRecord",
@@ -98,6 +98,22 @@ class MapStatsRecord(_Record):
     migration_progress: Fraction01 | None = Field(
         default=None, description="Share of the old table migrated, 0..1, else null."
     )
+    flood_keys: Count | None = Field(
+        default=None,
+        description="Most keys sharing one identical hash() value in a sample of at most "
+        f"{FLOOD_SAMPLE} keys from the map's worst chain or probe run: 1 for random keys, more "
+        "only when full hashes collide (hash flooding); null for dict and in older files.",
+    )
+    hashing: Hashing = Field(
+        default="plain",
+        description="plain, or salted once the map places keys by a keyed hash of their value "
+        "(the flooding defence); plain in older files.",
+    )
+    unsalted_keys: Count | None = Field(
+        default=None,
+        description="With salted hashing, keys of types that cannot be hashed by value and stay "
+        "on plain hashing, else null.",
+    )
 
     @classmethod
     def from_stats(cls, stats: MapStats) -> MapStatsRecord:
@@ -115,6 +131,9 @@ class MapStatsRecord(_Record):
             tombstone_ratio=stats.tombstone_ratio,
             migrating_from=stats.migrating_from,
             migration_progress=stats.migration_progress,
+            flood_keys=stats.flood_keys,
+            hashing=stats.hashing,
+            unsalted_keys=stats.unsalted_keys,
         )
 
 
@@ -124,16 +143,25 @@ class AlertRecord(_Record):
     >>> from adhash import Alert
     >>> AlertRecord.from_alert(Alert("load_factor", 0.9, 0.8, "chaining")).threshold
     0.8
+    >>> AlertRecord.from_alert(Alert("flood_keys", 40, 8, "chaining", detail="why")).detail
+    'why'
     """
 
     metric: str = Field(
-        description="Guarded statistic: load_factor, probe_length_mean, chain_length_max or "
-        "tombstone_ratio."
+        description="Guarded statistic: load_factor, probe_length_mean, chain_length_max, "
+        "tombstone_ratio or flood_keys."
     )
     value: FiniteFloat = Field(description="The statistic's value when evaluated.")
     threshold: FiniteFloat = Field(description="The threshold it reached (value >= threshold).")
     backend: str = Field(description="Backend the statistic was read from.")
-    message: str = Field(description="One-line human-readable description.")
+    message: str = Field(
+        description="One-line human-readable description, ending with the detail if any."
+    )
+    detail: str | None = Field(
+        default=None,
+        description="Why the alert fires where the numbers alone do not say it (flood_keys: "
+        "what collides and what to do), else null.",
+    )
 
     @classmethod
     def from_alert(cls, alert: Alert) -> AlertRecord:
@@ -144,6 +172,7 @@ class AlertRecord(_Record):
             threshold=alert.threshold,
             backend=alert.backend,
             message=alert.message,
+            detail=alert.detail,
         )
 
 
@@ -279,8 +308,9 @@ class MetricsEvent(_Record):
     message: str = Field(description="One-line human-readable description.")
     data: dict[str, Any] = Field(
         default_factory=dict,
-        description="Details that depend on the type, e.g. from/to for a migration, the alert "
-        "for alert and alert_cleared.",
+        description="Details that depend on the type, e.g. source, target, reason and hashing "
+        "for a migration or compaction, the alert's metric, value and threshold for alert and "
+        "alert_cleared.",
     )
 
 

@@ -28,6 +28,9 @@ _STAT_LABELS = (
     ("chain_length_max", "chain length max"),
     ("tombstones", "tombstones"),
     ("tombstone_ratio", "tombstone ratio"),
+    ("hashing", "hashing"),
+    ("flood_keys", "flood keys"),
+    ("unsalted_keys", "unsalted keys"),
     ("migrating_from", "migrating from"),
     ("migration_progress", "migration progress"),
 )
@@ -82,6 +85,8 @@ def describe_stats(stats: Mapping[str, Any]) -> str:
 
     >>> describe_stats({"size": 1200, "load_factor": 0.5859, "tombstones": None})
     'size 1,200, load factor 0.586'
+    >>> describe_stats({"size": 40, "hashing": "salted", "flood_keys": 1, "unsalted_keys": 0})
+    'size 40, hashing salted, flood keys 1, unsalted keys 0'
     """
     parts = [
         f"{label} {_show_stat(stats[name])}"

@@ -7,6 +7,7 @@ the dashboard is written to ``test-artifacts/dashboard.png`` at the repository r
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,10 +15,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from adhash import SaltedMap
 from adhash.metrics.hub import MetricsHub
 from adhash.metrics.server import SESSION_COOKIE, MetricsServer
 from adhash.replay import ReplayOptions, replay
 from adhash.workload.generate import GeneratorSpec, generate
+from tests.core.test_metrics_records import colliding_ints, flooded_tick, tick_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("ADHASH_CHROMIUM", "/usr/bin/chromium")
@@ -191,3 +194,31 @@ def test_a_stopped_server_shows_unreachable(browser: Browser, workload: Path) ->
     page.select_option("#poll", "1000")
     expect(page.locator("#status")).to_contain_text("server unreachable", timeout=WAIT_MS)
     page.close()
+
+
+def test_a_flood_shows_its_keys_its_alert_with_the_detail_and_then_salted_hashing(
+    browser: Browser,
+) -> None:
+    hub = MetricsHub()
+    hub.write(flooded_tick())
+    with MetricsServer(hub, port=0, token=None) as server:
+        page, errors = _open(browser, server.url)
+        page.select_option("#poll", "1000")
+        expect(page.locator("#card-flood")).to_have_text("40", timeout=WAIT_MS)
+        expect(page.locator("#card-flood-box")).to_have_class(re.compile("alerting"))
+        expect(page.locator("#card-hashing")).to_have_text("plain")
+        expect(page.locator("#alerts")).to_contain_text(
+            "Hash flooding guardrail exceeded on chaining: 40 >= 8 "
+            "(40 keys share one hash() value: no index can separate them)"
+        )
+        salted: SaltedMap[object, int] = SaltedMap(seed=1)
+        salted.update((key, j) for j, key in enumerate(colliding_ints(40)))
+        salted.update({object(): 0, object(): 1})
+        hub.write(tick_of(salted, seq=1))
+        expect(page.locator("#card-hashing")).to_have_text(
+            "salted (2 unsalted keys)", timeout=WAIT_MS
+        )
+        expect(page.locator("#card-flood")).to_have_text("1")
+        expect(page.locator("#card-flood-box")).not_to_have_class(re.compile("alerting"))
+        page.close()
+    assert errors == []

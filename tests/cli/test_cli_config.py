@@ -265,6 +265,39 @@ def test_config_show_missing_adhash_config_file_is_io_error(
     assert str(missing) in envelope["detail"]
 
 
+def test_config_show_set_none_turns_the_flooding_guardrail_and_defence_off(
+    run_cli: RunCli,
+) -> None:
+    outcome = run_cli(
+        "--json",
+        "config",
+        "show",
+        "--set",
+        "guardrails.flood_keys=none",
+        "--set",
+        "adaptive.flood_min_keys=off",
+    )
+    settings = Settings.model_validate(success_envelope(outcome, "config show")["settings"])
+    assert settings.guardrail_thresholds().flood_keys is None
+    assert settings.policy().flood_min_keys is None
+    rows = _rows(run_cli("config", "show", "--set", "guardrails.flood_keys=none").stdout)
+    assert rows["guardrails.flood_keys"] == ("none", "flag --set guardrails.flood_keys")
+
+
+@pytest.mark.parametrize("value", ["abc", "1", "-3"])
+def test_config_show_refuses_a_flood_min_keys_below_two_saying_what_is_allowed(
+    run_cli: RunCli, value: str
+) -> None:
+    outcome = run_cli("config", "show", "--set", f"adaptive.flood_min_keys={value}")
+    assert (outcome.exit_code, outcome.stdout) == (2, "")
+    assert outcome.stderr.startswith(
+        f"adhash: BadInput error: flag --set adaptive.flood_min_keys: "
+        f"adaptive.flood_min_keys = {value!r}: "
+    )
+    assert 'allowed: an integer from 2 to 256, or "none"' in outcome.stderr
+    assert "Traceback" not in outcome.stderr
+
+
 # -- config schema ----------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
-from adhash import ChainingMap, RobinHoodMap
+from adhash import ChainingMap, RobinHoodMap, SaltedMap
 from adhash.snapshot import load, save
 from adhash.workload.format import Op, WorkloadWriter
 from tests.cli.cli_harness import RunCli, error_envelope, run_python, success_envelope
@@ -76,6 +76,29 @@ def test_inspect_snapshot_text_shows_header_stats_preview_and_key(
     assert "preview (15 more with --json):" in lines
     assert sum(line.startswith("  'K") for line in lines) == 5
     assert lines[-1] == "key 'K7': found, value 'v7'"
+
+
+def _stats_line(run_cli: RunCli, path: Path) -> str:
+    outcome = run_cli("inspect-snapshot", "--in", str(path))
+    assert outcome.exit_code == 0, outcome.stderr
+    return next(line for line in outcome.stdout.splitlines() if line.startswith("stats: "))
+
+
+def test_inspect_snapshot_stats_show_the_hashing_and_a_flood(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    colliding = [5 + j * (2**61 - 1) for j in range(40)]  # one identical hash()
+    flooded: ChainingMap[int, int] = ChainingMap()
+    salted: SaltedMap[int, int] = SaltedMap(seed=2)
+    for m in (flooded, salted):
+        m.update((key, j) for j, key in enumerate(colliding))
+    save(flooded, tmp_path / "flooded.adh")
+    save(salted, tmp_path / "salted.adh")
+    flooded_stats = _stats_line(run_cli, tmp_path / "flooded.adh")
+    assert ", hashing plain, flood keys 40" in flooded_stats
+    assert "unsalted keys" not in flooded_stats
+    salted_stats = _stats_line(run_cli, tmp_path / "salted.adh")
+    assert ", hashing salted, flood keys 1, unsalted keys 0" in salted_stats
 
 
 def test_inspect_snapshot_json_is_the_snapshot_info(run_cli: RunCli, snapshot: Path) -> None:

@@ -250,6 +250,8 @@ def test_env_text_is_coerced_to_a_bool(text: str, expected: bool) -> None:
         ("ADHASH_MAPS__HASH_SEED", "42", "maps.hash_seed", 42),
         ("ADHASH_MAPS__HASH_SEED", "none", "maps.hash_seed", None),
         ("ADHASH_GUARDRAILS__LOAD_FACTOR", "Off", "guardrails.load_factor", None),
+        ("ADHASH_GUARDRAILS__FLOOD_KEYS", "12", "guardrails.flood_keys", 12),
+        ("ADHASH_ADAPTIVE__FLOOD_MIN_KEYS", "none", "adaptive.flood_min_keys", None),
         ("ADHASH_SERVER__TOKEN_FILE", "/run/token", "server.token_file", Path("/run/token")),
         ("ADHASH_REPLAY__PERCENTILES", "99,50,max", "replay.percentiles", (50.0, 99.0, 100.0)),
         ("ADHASH_REPLAY__MODE", "fast-lookup", "replay.mode", "robinhood"),

@@ -64,16 +64,68 @@ def test_replay_options_overrides_set_the_run_only_fields() -> None:
     assert (options.verify, options.batch_size) == (True, 7)
 
 
+NO_THRESHOLDS = GuardrailThresholds(
+    load_factor=None,
+    probe_length_mean=None,
+    chain_length_max=None,
+    tombstone_ratio=None,
+    flood_keys=None,
+)
+
+
 def test_disabled_guardrails_give_no_thresholds_at_all() -> None:
     settings = Settings.model_validate(
-        {"guardrails": {"enabled": False, "load_factor": 0.5, "chain_length_max": 4}}
+        {
+            "guardrails": {
+                "enabled": False,
+                "load_factor": 0.5,
+                "chain_length_max": 4,
+                "flood_keys": 3,
+            }
+        }
     )
-    assert settings.guardrail_thresholds() == GuardrailThresholds(None, None, None, None)
+    assert settings.guardrail_thresholds() == NO_THRESHOLDS
 
 
 def test_disabled_guardrails_reach_the_replay_options() -> None:
     settings = Settings.model_validate({"guardrails": {"enabled": False}})
-    assert settings.replay_options().guardrails == GuardrailThresholds(None, None, None, None)
+    assert settings.replay_options().guardrails == NO_THRESHOLDS
+
+
+# --- the flooding guardrail and defence ----------------------------------------------------------
+
+
+def test_an_unset_flood_keys_threshold_turns_only_that_guardrail_off() -> None:
+    thresholds = _assign("guardrails.flood_keys", "none").guardrail_thresholds()
+    assert thresholds == dataclasses.replace(GuardrailThresholds(), flood_keys=None)
+
+
+def test_an_unset_flood_min_keys_turns_the_flooding_defence_off() -> None:
+    settings = _assign("adaptive.flood_min_keys", "none")
+    assert settings.policy() == dataclasses.replace(AdaptivePolicy(), flood_min_keys=None)
+    assert settings.replay_options().policy.flood_min_keys is None
+
+
+@pytest.mark.parametrize(("value", "expected"), [("4", 4), (256, 256), ("2", 2)])
+def test_a_flood_keys_threshold_reaches_the_guardrails(value: Any, expected: int) -> None:
+    options = _assign("guardrails.flood_keys", value).replay_options()
+    assert options.guardrails.flood_keys == expected
+
+
+def test_a_flood_min_keys_reaches_the_adaptive_policy() -> None:
+    assert _assign("adaptive.flood_min_keys", "2").policy().flood_min_keys == 2
+
+
+@pytest.mark.parametrize("key", ["guardrails.flood_keys", "adaptive.flood_min_keys"])
+@pytest.mark.parametrize("value", ["abc", 1, -3, 257, 8.5, "1"])
+def test_a_flood_count_outside_2_to_256_is_refused_saying_what_is_allowed(
+    key: str, value: Any
+) -> None:
+    with pytest.raises(BadInputError) as caught:
+        _assign(key, value)
+    detail = caught.value.detail
+    assert f"{key} = {value!r}" in detail
+    assert 'an integer from 2 to 256, or "none"' in detail
 
 
 # --- the model's bounds are no looser than the core's --------------------------------------------

@@ -69,6 +69,16 @@ def test_the_memory_tight_preset_runs_the_compact_backend(tmp_path: Path) -> Non
     assert (settings.replay.mode, settings.adaptive.start_backend) == ("compact", "compact")
 
 
+def test_the_strict_guardrails_preset_lowers_every_threshold(tmp_path: Path) -> None:
+    strict = _apply("strict-guardrails", tmp_path).guardrail_thresholds()
+    default = Settings().guardrail_thresholds()
+    lowered = {
+        name: (getattr(strict, name), getattr(default, name))
+        for name in default.__dataclass_fields__
+    }
+    assert all(value < was for value, was in lowered.values()), lowered
+
+
 # --- saved presets -------------------------------------------------------------------------------
 
 
@@ -241,10 +251,16 @@ def test_wizard_a_valid_answer_sets_the_field() -> None:
     assert settings == Settings.model_validate({"adaptive": {"migration_batch": 128}})
 
 
+def _answering_migration_batch(*tries: str) -> list[str]:
+    """Enter for every adaptive prompt but migration_batch, which gets ``tries`` in turn."""
+    paths = _fields_of(["adaptive"])
+    at = paths.index("adaptive.migration_batch")
+    return [""] * at + list(tries) + [""] * (len(paths) - at - 1)
+
+
 def test_wizard_an_invalid_answer_is_explained_and_asked_again() -> None:
-    # migration_batch is adaptive's 7th field: 0 is refused, then 32 is taken.
-    answers = ["", "", "", "", "", "", "0", "32", ""]
-    script = Script(answers)
+    # 0 is refused, then 32 is taken.
+    script = Script(_answering_migration_batch("0", "32"))
     settings = script.run(sections=["adaptive"])
     assert settings.adaptive.migration_batch == 32
     explanations = [line for line in script.said if line.startswith("  !")]
@@ -255,7 +271,7 @@ def test_wizard_an_invalid_answer_is_explained_and_asked_again() -> None:
 
 
 def test_wizard_asks_the_same_prompt_again_after_an_invalid_answer() -> None:
-    script = Script(["", "", "", "", "", "", "0", "nope", "32", ""])
+    script = Script(_answering_migration_batch("0", "nope", "32"))
     script.run(sections=["adaptive"])
     batch_prompts = [prompt for prompt in script.prompts if "migration_batch" in prompt]
     assert batch_prompts == ["  migration_batch [64]: "] * 3

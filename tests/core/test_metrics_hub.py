@@ -16,7 +16,7 @@ from adhash.metrics.hub import PAYLOAD_SCHEMAS, HubCounters, MetricsHub
 from adhash.metrics.records import MetricsEvent, MetricsRecord, MetricsTick, RunSummary
 from adhash.replay import ReplayOptions, replay
 from adhash.workload.generate import GeneratorSpec, generate
-from tests.core.test_metrics_records import make_event, make_summary, make_tick
+from tests.core.test_metrics_records import flooded_tick, make_event, make_summary, make_tick
 
 CSV_HEADER = [
     "run_id",
@@ -32,6 +32,8 @@ CSV_HEADER = [
     "probe_length_mean",
     "chain_length_max",
     "tombstone_ratio",
+    "flood_keys",
+    "hashing",
     "p50_ns",
     "p99_ns",
     "alerts",
@@ -182,6 +184,21 @@ def test_the_summary_payload_reflects_the_replay(replayed: tuple[MetricsHub, Run
     assert document["totals"]["events"] == result.events
     assert document["totals"]["migrations"] == result.migrations_triggered
     assert document["backend"]["name"] == result.final_backend
+
+
+def test_the_summary_payload_shows_a_flood_its_hashing_and_the_flood_alert() -> None:
+    hub = MetricsHub()
+    hub.write(flooded_tick())
+    document = payload(hub, "summary")
+    backend = document["backend"]
+    assert (backend["flood_keys"], backend["hashing"], backend["unsalted_keys"]) == (
+        40,
+        "plain",
+        None,
+    )
+    (alert,) = [a for a in document["alerts"] if a["metric"] == "flood_keys"]
+    assert alert["detail"] == "40 keys share one hash() value: no index can separate them"
+    assert alert["message"].endswith("(40 keys share one hash() value: no index can separate them)")
 
 
 # -- history -------------------------------------------------------------------------------------
@@ -451,6 +468,15 @@ def test_history_csv_limit_keeps_the_newest_rows() -> None:
     assert [row[1] for row in rows[1:]] == ["3", "4"]
 
 
+def test_history_csv_has_the_flood_keys_and_the_hashing_of_each_tick() -> None:
+    hub = MetricsHub()
+    hub.write(flooded_tick())
+    row = list(csv.reader(io.StringIO(hub.payload("history.csv").decode())))[1]
+    record = dict(zip(CSV_HEADER, row, strict=True))
+    assert (record["flood_keys"], record["hashing"]) == ("40", "plain")
+    assert record["alerts"] == "chain_length_max;flood_keys"
+
+
 def test_history_csv_lists_active_alerts_and_leaves_missing_values_empty() -> None:
     hub = MetricsHub()
     hub.write(tick(0, latency_ns={}))
@@ -500,6 +526,7 @@ def test_the_timeline_view_of_history_keeps_only_what_charts_draw(workload: Path
         "map",
     }
     assert last["map"]["load_factor"] == full["items"][-1]["map"]["load_factor"]
+    assert last["map"]["flood_keys"] == full["items"][-1]["map"]["flood_keys"] == 1
     assert len(hub.payload("history.timeline")) * 4 < len(hub.payload("history"))
 
 

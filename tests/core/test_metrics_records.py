@@ -6,14 +6,16 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import pytest
 from pydantic import ValidationError
 
-from adhash import Alert, ChainingMap, RobinHoodMap
+from adhash import Alert, ChainingMap, RobinHoodMap, SaltedMap
 from adhash.errors import BadInputError
+from adhash.guardrails import Guardrails
 from adhash.metrics import LatencyHistogram
 from adhash.metrics.records import (
     AlertRecord,
@@ -33,6 +35,8 @@ from adhash.metrics.records import (
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCS = REPO_ROOT / "docs" / "metrics.md"
+
+Backend: TypeAlias = ChainingMap[Any, Any] | RobinHoodMap[Any, Any] | SaltedMap[Any, Any]
 
 
 def make_tick(seq: int = 0) -> MetricsTick:
@@ -58,6 +62,35 @@ def make_tick(seq: int = 0) -> MetricsTick:
         latency_samples=latency.count,
         alerts=[AlertRecord.from_alert(Alert("load_factor", 0.9, 0.8, "robinhood"))],
     )
+
+
+def colliding_ints(n: int) -> list[int]:
+    """``n`` distinct ints with one identical ``hash()`` (equal modulo 2**61 - 1): a flood."""
+    return [5 + j * (2**61 - 1) for j in range(n)]
+
+
+def tick_of(m: Backend, seq: int = 0, run_id: str = "run-1") -> MetricsTick:
+    """A tick of ``m`` as a replay builds one: its stats, histograms and guardrail alerts."""
+    stats = m.stats()
+    return make_tick(seq).model_copy(
+        update={
+            "run_id": run_id,
+            "backend": stats.backend,
+            "map": MapStatsRecord.from_stats(stats),
+            "probe_histogram": LengthHistogramRecord.from_histogram(m.length_histogram()),
+            "heatmap": HeatmapRecord.from_heatmap(m.occupancy_heatmap(cells=8, cols=4)),
+            "alerts": [AlertRecord.from_alert(a) for a in Guardrails().evaluate(stats).active],
+        }
+    )
+
+
+def flooded_tick(
+    backend: Callable[[], Backend] = ChainingMap, seq: int = 0, run_id: str = "run-1"
+) -> MetricsTick:
+    """A tick of a ``backend`` map holding 40 keys with one full hash: flood_keys is 40."""
+    flooded = backend()
+    flooded.update((key, j) for j, key in enumerate(colliding_ints(40)))
+    return tick_of(flooded, seq, run_id)
 
 
 def make_event() -> MetricsEvent:
@@ -184,6 +217,53 @@ def test_from_stats_copies_every_map_stats_field() -> None:
     assert record.model_dump() == {
         name: getattr(stats, name) for name in type(stats).__dataclass_fields__
     }
+
+
+@pytest.mark.parametrize("backend", [ChainingMap, RobinHoodMap])
+def test_a_flooded_maps_tick_carries_flood_keys_and_the_flood_alert_with_its_detail(
+    backend: Callable[[], Backend],
+) -> None:
+    tick = parse_record(dump(flooded_tick(backend)))
+    assert isinstance(tick, MetricsTick)
+    assert tick.map.flood_keys is not None
+    assert tick.map.flood_keys >= 8
+    assert tick.map.hashing == "plain"
+    (alert,) = [a for a in tick.alerts if a.metric == "flood_keys"]
+    assert alert.value == tick.map.flood_keys
+    assert alert.threshold == 8
+    assert alert.detail == "40 keys share one hash() value: no index can separate them"
+    assert alert.message.endswith(f"({alert.detail})")
+
+
+def test_a_salted_maps_record_says_salted_and_counts_its_unsalted_keys() -> None:
+    salted: SaltedMap[Any, int] = SaltedMap(seed=1)
+    salted.update({"a": 1, 2: 2, object(): 3})
+    record = MapStatsRecord.from_stats(salted.stats())
+    assert (record.hashing, record.unsalted_keys, record.flood_keys) == ("salted", 1, 1)
+
+
+def test_a_random_keyed_maps_flood_keys_is_one() -> None:
+    m: RobinHoodMap[str, int] = RobinHoodMap({f"k{i}": i for i in range(500)})
+    assert MapStatsRecord.from_stats(m.stats()).flood_keys == 1
+
+
+def test_a_tick_written_before_the_flooding_fields_still_parses_with_their_defaults() -> None:
+    payload = json.loads(dump(make_tick()))
+    for name in ("flood_keys", "hashing", "unsalted_keys"):
+        del payload["map"][name]
+    for alert in payload["alerts"]:
+        del alert["detail"]
+    tick = parse_record(json.dumps(payload))
+    assert isinstance(tick, MetricsTick)
+    assert (tick.map.flood_keys, tick.map.hashing, tick.map.unsalted_keys) == (None, "plain", None)
+    assert tick.alerts[0].detail is None
+
+
+def test_a_hashing_other_than_plain_or_salted_is_rejected() -> None:
+    payload = json.loads(dump(make_tick()))
+    payload["map"]["hashing"] = "peppered"
+    with pytest.raises(BadInputError, match=r"map\.hashing"):
+        parse_record(json.dumps(payload))
 
 
 def test_json_schemas_forbid_extra_fields_and_require_the_schema_field() -> None:

@@ -323,6 +323,7 @@ def test_metrics_holds_the_documented_families(scrape: dict[str, list[Sample]]) 
         "adhash_map_entries",
         "adhash_map_capacity",
         "adhash_load_factor",
+        "adhash_flood_keys",
         "adhash_alert_active",
         "adhash_operation_latency_seconds",
     }
@@ -378,6 +379,7 @@ def test_the_backend_info_names_the_latest_backend_and_run(
     (sample,) = scrape["adhash_backend_info"]
     assert sample.value == 1.0
     assert sample.labels["backend"] == latest.backend
+    assert sample.labels["hashing"] == latest.map.hashing == "plain"
     assert (sample.labels["run_id"], sample.labels["state"]) == (run_id, state)
 
 

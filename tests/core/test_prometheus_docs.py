@@ -10,19 +10,26 @@ import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from adhash import SaltedMap
 from adhash.metrics.hub import MetricsHub
 from adhash.metrics.prometheus import render
 from adhash.replay import ReplayOptions, replay
 from adhash.workload.generate import GeneratorSpec, generate
+from tests.core.test_metrics_records import tick_of
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 NAME = re.compile(r"\badhash_[a-z_]+")
 SUFFIXES = ("_bucket", "_count", "_sum", "_total", "_info", "_created")
 
 
+def _names(hub: MetricsHub) -> set[str]:
+    return {family.name for family in text_string_to_metric_families(render(hub).decode())}
+
+
 @pytest.fixture(scope="module")
 def families(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
-    """Family names of a scrape after a chaining run and a Robin Hood run (both shapes)."""
+    """Family names of a scrape after a chaining run and a Robin Hood run (both shapes), and of
+    a salted map's tick (the gauges only salted hashing has)."""
     folder = tmp_path_factory.mktemp("prom")
     workload = folder / "w.csv"
     generate(GeneratorSpec.from_params(ops=5_000, key_space=500, seed=3), workload)
@@ -30,8 +37,12 @@ def families(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     for mode in ("chaining", "robinhood"):
         hub = MetricsHub()
         replay(workload, ReplayOptions(mode=mode), sinks=[hub])
-        names |= {family.name for family in text_string_to_metric_families(render(hub).decode())}
-    return names
+        names |= _names(hub)
+    salted: SaltedMap[object, int] = SaltedMap(seed=3)
+    salted.update({"a": 1, object(): 2})
+    hub = MetricsHub()
+    hub.write(tick_of(salted))
+    return names | _names(hub)
 
 
 def _family(name: str, known: set[str]) -> str:

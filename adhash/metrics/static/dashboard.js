@@ -174,6 +174,15 @@ function drawHeatmap(canvas, grid) {
 
 // -- rendering the payloads -------------------------------------------------------------------
 
+// "plain" or "salted", with the keys salting cannot hash by value (they may still collide).
+function describeHashing(backend) {
+  const unsalted = backend.unsalted_keys || 0;
+  if (backend.hashing === "salted" && unsalted) {
+    return "salted (" + formatNumber(unsalted) + " unsalted keys)";
+  }
+  return backend.hashing;
+}
+
 function renderSummary(summary) {
   const totals = summary.totals;
   const backend = summary.backend;
@@ -182,6 +191,10 @@ function renderSummary(summary) {
     ? backend.name + (backend.migrating_from ? " ← " + backend.migrating_from + " " +
       Math.round((backend.migration_progress || 0) * 100) + "%" : "")
     : "–";
+  $("card-hashing").textContent = backend ? describeHashing(backend) : "–";
+  $("card-flood").textContent = backend ? formatNumber(backend.flood_keys) : "–";
+  const flooding = (summary.alerts || []).some((alert) => alert.metric === "flood_keys");
+  $("card-flood-box").classList.toggle("alerting", flooding);
   $("card-ops").textContent = formatNumber(totals.ops);
   $("card-rate").textContent = summary.throughput ? formatNumber(summary.throughput.ema) : "–";
   $("card-size").textContent = backend ? formatNumber(backend.size) : "–";
@@ -223,6 +236,7 @@ function renderHistory(history) {
   drawLines($("chart-probe"), [
     { label: "probe mean", points: pick((t) => t.map.probe_length_mean) },
     { label: "longest chain", points: pick((t) => t.map.chain_length_max) },
+    { label: "flood keys", points: pick((t) => t.map.flood_keys) },
   ], state.markers);
   drawLines($("chart-tombstones"), [{ label: "tombstones", points: pick((t) => t.map.tombstone_ratio) }], state.markers);
 }

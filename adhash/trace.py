@@ -2,8 +2,11 @@
 
 A trace recomputes, from the map's own arrays and with the map's own hashing, every slot (Robin
 Hood), index slot (compact) or chain position (chaining) the operation reads or writes, the Robin
-Hood displacements it makes and how it ends, without changing the map. ``adhash probe-visualize``
-prints it and the GUI draws it; ``docs/trace.md`` describes what it shows and its JSON format.
+Hood displacements it makes and how it ends, without changing the map. A salted table (a
+:class:`~adhash.maps.salted.SaltedMap`, or an AdaptiveMap backend after a flood) is walked with
+the ``(keyed hash, key)`` pair it stores, and the trace shows both hashes. ``adhash
+probe-visualize`` prints it and the GUI draws it; ``docs/trace.md`` describes what it shows and
+its JSON format.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from adhash.maps.adaptive import AdaptiveMap
 from adhash.maps.chaining import ChainingMap
 from adhash.maps.compact import _DUMMY_SLOT, _EMPTY_SLOT, _PERTURB_SHIFT, _UNSIGNED, CompactMap
 from adhash.maps.robinhood import _BYTE_LIMIT, _TOMBSTONE, RobinHoodMap
+from adhash.maps.salted import SaltedMap
+from adhash.maps.stats import Hashing
 
 __all__ = [
     "SCHEMA",
@@ -44,6 +49,7 @@ Phase = Literal["lookup", "insert"]
 TableRole = Literal["current", "draining", "resized"]
 
 _Backend = ChainingMap[Any, Any] | RobinHoodMap[Any, Any] | CompactMap[Any, Any]
+_Table = _Backend | SaltedMap[Any, Any]
 _B = TypeVar("_B", bound=HashMapBase[Any, Any])
 
 _INT64_MIN = -(1 << 63)
@@ -66,8 +72,11 @@ class TableView:
 
     ``role`` is ``current`` (the map's table; for an AdaptiveMap the backend receiving writes),
     ``draining`` (an AdaptiveMap's backend being migrated away from) or ``resized`` (the table a
-    put grows into before inserting). ``capacity`` counts slots, index slots or chains;
-    ``bucket`` and ``group`` locate a chaining home in the two-level layout.
+    put grows into before inserting). ``backend`` is the table's structure and ``capacity``
+    counts its slots, index slots or chains; ``bucket`` and ``group`` locate a chaining home in
+    the two-level layout. ``hashing`` is ``salted`` for a table holding ``(keyed hash, key)``
+    pairs, whose home is that pair's; ``salted_hash`` is then the key's keyed hash under this
+    table's secret (``None`` for a key type salted hashing leaves on plain hashing).
     """
 
     role: TableRole
@@ -76,6 +85,8 @@ class TableView:
     home: int
     bucket: int | None = None
     group: int | None = None
+    hashing: Hashing = "plain"
+    salted_hash: int | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The view as JSON-ready data.
@@ -92,6 +103,8 @@ class TableView:
             "home": self.home,
             "bucket": self.bucket,
             "group": self.group,
+            "hashing": self.hashing,
+            "salted_hash": self.salted_hash,
         }
 
 
@@ -104,7 +117,8 @@ class ProbeStep:
     Hood: stored displacement, tombstones included; compact: probes its own lookup needs;
     chaining: position in the chain). ``probe_distance`` is how far along its probe sequence the
     entry being looked up or carried is at this step (after a Robin Hood swap, the evicted entry
-    is the one carried). ``compared`` says whether the key was compared with the occupant.
+    is the one carried). ``compared`` says whether the key was compared with the occupant. In a
+    salted table the occupant is the user's key, taken out of the pair the table stores.
     """
 
     table: TableRole
@@ -148,7 +162,8 @@ class Swap:
     """A Robin Hood displacement: the entry carried so far takes ``slot`` from a richer resident.
 
     ``carried_key`` lands in ``slot`` at distance ``carried_distance``; ``evicted_key`` (stored at
-    distance ``evicted_distance``, closer to its home) is carried on from the next slot.
+    distance ``evicted_distance``, closer to its home) is carried on from the next slot. Both are
+    the user's keys, also in a salted table (which stores and moves their pairs).
     """
 
     slot: int
@@ -181,13 +196,18 @@ class ProbeTrace:
     ``home`` and ``capacity`` belong to the table where the outcome is decided (the last one in
     ``tables``). ``slot`` is where the key was found or lands: a slot (Robin Hood), an index slot
     (compact) or a position in the home chain (chaining); ``None`` when it is missing.
-    ``found_value`` is the value a get returns, or the value a put replaces.
+    ``found_value`` is the value a get returns, or the value a put replaces. ``plain_hash`` is
+    ``hash(key)``; ``hashing`` and ``salted_hash`` are those of the deciding table (see
+    :class:`TableView`): keys with one ``hash()`` get distinct keyed hashes, so distinct homes.
     """
 
     operation: Operation
     backend: str
     key: Any
     value: Any
+    hashing: Hashing
+    plain_hash: int
+    salted_hash: int | None
     home: int
     capacity: int
     tables: tuple[TableView, ...]
@@ -227,6 +247,9 @@ class ProbeTrace:
             "backend": self.backend,
             "key": _json_value(self.key),
             "value": _json_value(self.value),
+            "hashing": self.hashing,
+            "plain_hash": self.plain_hash,
+            "salted_hash": self.salted_hash,
             "home": self.home,
             "capacity": self.capacity,
             "resized": self.resized,
@@ -255,10 +278,15 @@ class ProbeTrace:
         head = f"Probe trace: {self.operation.upper()} {self.key!r}"
         if self.operation == "put":
             head += f" = {self.value!r}"
-        lines = [
-            head + f" on {self.backend}",
-            "Tables: " + "; ".join(map(_show_table, self.tables)),
-        ]
+        salted = any(table.hashing == "salted" for table in self.tables)
+        lines = [head + f" on {self.backend}"]
+        if salted:
+            lines.append(
+                f"Hashing: hash(key) = {self.plain_hash}; a salted table stores the pair "
+                "(keyed hash, key) and places it by both"
+            )
+        shown = [_show_table(table, hashing=salted) for table in self.tables]
+        lines.append("Tables: " + "; ".join(shown))
         lines.append(
             f"  {'#':>2}  {'table':<8} {'phase':<7} {'where':<8} {'state':<9} {'occupant':<12}"
             f"  {'dist':>4}  {'probe':>5}  action"
@@ -301,8 +329,13 @@ class ProbeTrace:
         return f"inserted at {where}"
 
 
-def _show_table(table: TableView) -> str:
-    text = f"{table.role} {table.backend}, capacity {table.capacity}, home {table.home}"
+def _show_table(table: TableView, *, hashing: bool) -> str:
+    text = f"{table.role} {table.backend}"
+    if hashing and table.salted_hash is None:
+        text += f", {table.hashing}" + (", no keyed hash" if table.hashing == "salted" else "")
+    elif hashing:
+        text += f", salted, keyed hash {table.salted_hash}"
+    text += f", capacity {table.capacity}, home {table.home}"
     if table.bucket is not None:
         text += f" (bucket {table.bucket}, group {table.group})"
     return text
@@ -364,16 +397,29 @@ class _Builder:
     backend: str
     key: Any
     value: Any
+    plain_hash: int
     tables: list[TableView] = field(default_factory=list)
     steps: list[ProbeStep] = field(default_factory=list)
     swaps: list[Swap] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    salted_roles: set[TableRole] = field(default_factory=set)
 
-    def consult(self, role: TableRole, table: _Backend) -> None:
+    def consult(self, role: TableRole, table: _Backend, probe: _Probe) -> None:
         """Record that the operation reads ``table`` (once per role)."""
         if any(view.role == role for view in self.tables):
             return
-        self.tables.append(_view(role, table, self.key))
+        if probe.hashing == "salted":
+            self.salted_roles.add(role)
+        self.tables.append(_view(role, table, probe))
+
+    def shown(self, role: TableRole, stored: Any) -> Any:
+        """A stored key as the user knows it: out of its pair in a salted table."""
+        return stored[1] if role in self.salted_roles else stored
+
+    def note(self, text: str) -> None:
+        """Add a note once."""
+        if text not in self.notes:
+            self.notes.append(text)
 
     def step(
         self,
@@ -397,12 +443,32 @@ class _Builder:
                 index,
                 kind,
                 state,
-                key if state == "occupied" else None,
+                self.shown(role, key) if state == "occupied" else None,
                 distance,
                 probe_distance,
                 compared,
                 matched,
                 action,
+            )
+        )
+
+    def swap(
+        self,
+        role: TableRole,
+        slot: int,
+        carried: Any,
+        carried_distance: int,
+        evicted: Any,
+        evicted_distance: int,
+    ) -> None:
+        """Record a Robin Hood displacement (stored keys, shown as the user's keys)."""
+        self.swaps.append(
+            Swap(
+                slot,
+                self.shown(role, carried),
+                carried_distance,
+                self.shown(role, evicted),
+                evicted_distance,
             )
         )
 
@@ -413,6 +479,9 @@ class _Builder:
             backend=self.backend,
             key=self.key,
             value=self.value,
+            hashing=final.hashing,
+            plain_hash=self.plain_hash,
+            salted_hash=final.salted_hash,
             home=final.home,
             capacity=final.capacity,
             tables=tuple(self.tables),
@@ -423,6 +492,16 @@ class _Builder:
             slot=slot,
             notes=tuple(self.notes),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Probe:
+    """What a table is searched for: the key itself, or in a salted table the pair it stores,
+    ``(salted_hash, key)``."""
+
+    key: Any
+    hashing: Hashing = "plain"
+    salted_hash: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,22 +520,32 @@ class _Lookup:
     free_distance: int = 0
 
 
-def _view(role: TableRole, table: _Backend, key: Any) -> TableView:
+def _view(role: TableRole, table: _Backend, probe: _Probe) -> TableView:
+    key = probe.key
+    bucket = group = None
     if isinstance(table, RobinHoodMap):
-        return TableView(role, "robinhood", table._mask + 1, table._home(key))
-    if isinstance(table, CompactMap):
-        return TableView(role, "compact", table._mask + 1, hash((key, table._salt)) & table._mask)
-    chain = hash((key, table._salt)) & table._mask
-    groups = table._groups_per_bucket
+        home = table._home(key)
+    else:
+        home = hash((key, table._salt)) & table._mask
+        if isinstance(table, ChainingMap):
+            bucket, group = divmod(home, table._groups_per_bucket)
     return TableView(
-        role, "chaining", table._mask + 1, chain, bucket=chain // groups, group=chain % groups
+        role,
+        table.backend_name,
+        table._mask + 1,
+        home,
+        bucket,
+        group,
+        hashing=probe.hashing,
+        salted_hash=probe.salted_hash,
     )
 
 
 def _scratch_copy(table: _B) -> _B:
     """A private copy of ``table`` that the map's own code may change: the same salt, layout and
-    counters, its own arrays. Running the map's code on it (a resize, a migration step) gives
-    exactly the layout the real operation would build, and leaves the real map alone."""
+    counters, its own arrays (a salted map: its own copy of the inner backend, the same secret).
+    Running the map's code on it (a resize, a migration step) gives exactly the layout the real
+    operation would build, and leaves the real map alone."""
     clone = object.__new__(type(table))
     state = {
         name: value[:] if isinstance(value, list | bytearray | array) else value
@@ -464,6 +553,8 @@ def _scratch_copy(table: _B) -> _B:
     }
     if isinstance(table, ChainingMap):
         state["_chain_values"] = [None if vs is None else vs[:] for vs in table._chain_values]
+    if isinstance(table, SaltedMap):
+        state["_inner"] = _scratch_copy(table._inner)
     vars(clone).update(state)
     return clone
 
@@ -472,6 +563,34 @@ def _backend_of(table: HashMapBase[Any, Any]) -> _Backend:
     if isinstance(table, ChainingMap | RobinHoodMap | CompactMap):
         return table
     raise BadInputError(f"cannot trace a {type(table).__name__} backend")
+
+
+def _table_of_map(table: HashMapBase[Any, Any]) -> _Table:
+    """``table`` checked to be traceable: a plain backend, or a SaltedMap over one."""
+    if isinstance(table, SaltedMap):
+        _backend_of(table.inner)
+        return table
+    return _backend_of(table)
+
+
+def _enter(b: _Builder, table: _Table, key: Any) -> tuple[_Backend, _Probe]:
+    """The plain backend to walk for ``key`` in ``table``, and what to look for in it."""
+    if not isinstance(table, SaltedMap):
+        return table, _Probe(key)
+    pair = table.wrap(key)
+    if pair[0] is None:
+        b.note(
+            f"salted hashing cannot hash a key of type {type(key).__name__} by value: it is "
+            "stored as (None, key), placed by its hash() alone as on a plain table"
+        )
+    return _backend_of(table.inner), _Probe(pair, "salted", pair[0])
+
+
+def _name(table: _Table) -> str:
+    """A table's structure, with its hashing when salted: ``chaining``, ``salted chaining``."""
+    if isinstance(table, SaltedMap):
+        return f"salted {table.inner.backend_name}"
+    return table.backend_name
 
 
 # -- Robin Hood --------------------------------------------------------------------------------
@@ -488,11 +607,12 @@ def _robinhood_state(table: RobinHoodMap[Any, Any], i: int) -> tuple[SlotState, 
 
 
 def _robinhood_lookup(
-    b: _Builder, role: TableRole, table: RobinHoodMap[Any, Any], key: Any
+    b: _Builder, role: TableRole, table: RobinHoodMap[Any, Any], probe: _Probe
 ) -> _Lookup:
     """The lookup loop of ``get``, ``_find`` and ``__setitem__``: compare only residents at the
     probe's own displacement, stop at an empty slot or a richer resident."""
-    b.consult(role, table)
+    b.consult(role, table, probe)
+    key = probe.key
     keys, dist, mask = table._keys, table._dist, table._mask
     i = table._home(key)
     d = 1
@@ -530,15 +650,15 @@ def _robinhood_lookup(
 
 
 def _robinhood_place(
-    b: _Builder, role: TableRole, table: RobinHoodMap[Any, Any], key: Any, i: int, d: int
+    b: _Builder, role: TableRole, table: RobinHoodMap[Any, Any], probe: _Probe, i: int, d: int
 ) -> int:
     """The insert loop (``__setitem__``'s inlined one and ``_insert_new``): carry the entry on,
     rob every richer resident, stop at an empty slot (or, with tombstone deletion, a tombstone no
-    farther from its home). Returns the slot where ``key`` itself lands."""
-    b.consult(role, table)
+    farther from its home). Returns the slot where the key itself lands."""
+    b.consult(role, table, probe)
     keys, dist, mask = table._keys, table._dist, table._mask
     tombstone_mode = table._tombstone_mode
-    carried = key
+    carried = probe.key
     landed = -1
     while True:
         di = dist[i]
@@ -552,7 +672,7 @@ def _robinhood_place(
                 b.step(role, "insert", i, "slot", state, where, d - 1, "reuse-tombstone")
                 return i if landed < 0 else landed
             b.step(role, "insert", i, "slot", state, where, d - 1, "swap")
-            b.swaps.append(Swap(i, carried, d - 1, keys[i], di - 1))
+            b.swap(role, i, carried, d - 1, keys[i], di - 1)
             if landed < 0:
                 landed = i
             carried = keys[i]
@@ -564,9 +684,9 @@ def _robinhood_place(
 
 
 def _robinhood_put(
-    b: _Builder, role: TableRole, table: RobinHoodMap[Any, Any], key: Any
+    b: _Builder, role: TableRole, table: RobinHoodMap[Any, Any], probe: _Probe
 ) -> ProbeTrace:
-    found = _robinhood_lookup(b, role, table, key)
+    found = _robinhood_lookup(b, role, table, probe)
     if found.found:
         return b.finish("updated", found.value, found.slot)
     if table._size + table._tombstones >= table._grow_at:
@@ -579,20 +699,20 @@ def _robinhood_put(
             f"{grown._mask + 1} slots (computed here on a scratch copy), then inserts from the "
             "key's home slot in the new table"
         )
-        slot = _robinhood_place(b, "resized", grown, key, grown._home(key), 1)
+        slot = _robinhood_place(b, "resized", grown, probe, grown._home(probe.key), 1)
     elif table._tombstone_mode:
         b.notes.append(
             "tombstone deletion: the put looks the key up first, then walks again from the home "
             "slot to insert it, reusing the first tombstone no farther from its home"
         )
-        slot = _robinhood_place(b, role, table, key, table._home(key), 1)
+        slot = _robinhood_place(b, role, table, probe, table._home(probe.key), 1)
     else:
         if found.distance >= _BYTE_LIMIT:
             b.notes.append(
                 f"the probe reached displacement {_BYTE_LIMIT - 1}: the insert restarts from the "
                 "home slot with the widening insert loop (the same slots, listed once)"
             )
-        slot = _robinhood_place(b, role, table, key, found.slot, found.distance)
+        slot = _robinhood_place(b, role, table, probe, found.slot, found.distance)
     return b.finish("inserted", None, slot)
 
 
@@ -614,12 +734,13 @@ def _compact_probes_to(table: CompactMap[Any, Any], key: Any, slot: int) -> int:
 
 
 def _compact_lookup(
-    b: _Builder, role: TableRole, phase: Phase, table: CompactMap[Any, Any], key: Any
+    b: _Builder, role: TableRole, phase: Phase, table: CompactMap[Any, Any], probe: _Probe
 ) -> _Lookup:
     """``get``'s and ``_lookup``'s walk: CPython's perturbed probe sequence over the index,
     comparing every live entry, passing deleted slots (the first one is the free slot a put
     would reuse), stopping at an empty slot."""
-    b.consult(role, table)
+    b.consult(role, table, probe)
+    key = probe.key
     h = hash((key, table._salt))
     mask = table._mask
     index, keys = table._index, table._keys
@@ -663,8 +784,10 @@ def _compact_lookup(
         probes += 1
 
 
-def _compact_put(b: _Builder, role: TableRole, table: CompactMap[Any, Any], key: Any) -> ProbeTrace:
-    found = _compact_lookup(b, role, "lookup", table, key)
+def _compact_put(
+    b: _Builder, role: TableRole, table: CompactMap[Any, Any], probe: _Probe
+) -> ProbeTrace:
+    found = _compact_lookup(b, role, "lookup", table, probe)
     home = next(step for step in b.steps if step.table == role)
     if home.state == "occupied" and not home.matched:
         b.notes.append(
@@ -682,7 +805,7 @@ def _compact_put(b: _Builder, role: TableRole, table: CompactMap[Any, Any], key:
             f"{grown._mask + 1} slots (computed here on a scratch copy), then looks for a free "
             f"slot in the new index; the key becomes entry {len(grown._keys)}"
         )
-        spot = _compact_lookup(b, "resized", "insert", grown, key)
+        spot = _compact_lookup(b, "resized", "insert", grown, probe)
         b.step("resized", "insert", spot.free, "index", "empty", None, spot.free_distance, "place")
         return b.finish("inserted", None, spot.free)
     state: SlotState = "deleted" if table._index[found.free] == _DUMMY_SLOT else "empty"
@@ -697,10 +820,11 @@ def _compact_put(b: _Builder, role: TableRole, table: CompactMap[Any, Any], key:
 
 
 def _chaining_lookup(
-    b: _Builder, role: TableRole, table: ChainingMap[Any, Any], key: Any
+    b: _Builder, role: TableRole, table: ChainingMap[Any, Any], probe: _Probe
 ) -> _Lookup:
     """``in`` over the home chain: compare each entry in order until one matches."""
-    b.consult(role, table)
+    b.consult(role, table, probe)
+    key = probe.key
     chain_index = hash((key, table._salt)) & table._mask
     chain = table._chain_keys[chain_index]
     for position, k in enumerate(chain):
@@ -727,9 +851,9 @@ def _chaining_lookup(
 
 
 def _chaining_put(
-    b: _Builder, role: TableRole, table: ChainingMap[Any, Any], key: Any
+    b: _Builder, role: TableRole, table: ChainingMap[Any, Any], probe: _Probe
 ) -> ProbeTrace:
-    found = _chaining_lookup(b, role, table, key)
+    found = _chaining_lookup(b, role, table, probe)
     if found.found:
         _double_scan_note(b)
         return b.finish("updated", found.value, found.slot)
@@ -739,13 +863,13 @@ def _chaining_put(
         table = _scratch_copy(table)
         table._resize(table._buckets * 2)
         target = "resized"
-        b.consult(target, table)
+        b.consult(target, table, probe)
         b.notes.append(
             f"the key is absent and the {chains} chains hold {table._size} entries, their "
             "limit: the put first doubles the buckets (computed here on a scratch copy), then "
             "appends the key to its chain in the new table"
         )
-    end = len(table._chain_keys[hash((key, table._salt)) & table._mask])
+    end = len(table._chain_keys[hash((probe.key, table._salt)) & table._mask])
     b.step(target, "insert", end, "chain", "empty", None, end, "append")
     return b.finish("inserted", None, end)
 
@@ -753,20 +877,22 @@ def _chaining_put(
 # -- per backend -----------------------------------------------------------------------------
 
 
-def _lookup(b: _Builder, role: TableRole, table: _Backend, key: Any) -> _Lookup:
-    if isinstance(table, RobinHoodMap):
-        return _robinhood_lookup(b, role, table, key)
-    if isinstance(table, CompactMap):
-        return _compact_lookup(b, role, "lookup", table, key)
-    return _chaining_lookup(b, role, table, key)
+def _lookup(b: _Builder, role: TableRole, table: _Table, key: Any) -> _Lookup:
+    backend, probe = _enter(b, table, key)
+    if isinstance(backend, RobinHoodMap):
+        return _robinhood_lookup(b, role, backend, probe)
+    if isinstance(backend, CompactMap):
+        return _compact_lookup(b, role, "lookup", backend, probe)
+    return _chaining_lookup(b, role, backend, probe)
 
 
-def _put(b: _Builder, role: TableRole, table: _Backend, key: Any) -> ProbeTrace:
-    if isinstance(table, RobinHoodMap):
-        return _robinhood_put(b, role, table, key)
-    if isinstance(table, CompactMap):
-        return _compact_put(b, role, table, key)
-    return _chaining_put(b, role, table, key)
+def _put(b: _Builder, role: TableRole, table: _Table, key: Any) -> ProbeTrace:
+    backend, probe = _enter(b, table, key)
+    if isinstance(backend, RobinHoodMap):
+        return _robinhood_put(b, role, backend, probe)
+    if isinstance(backend, CompactMap):
+        return _compact_put(b, role, backend, probe)
+    return _chaining_put(b, role, backend, probe)
 
 
 def _double_scan_note(b: _Builder) -> None:
@@ -777,13 +903,13 @@ def _double_scan_note(b: _Builder) -> None:
         )
 
 
-def _adaptive_tables(b: _Builder, m: AdaptiveMap[Any, Any]) -> tuple[_Backend, _Backend | None]:
+def _adaptive_tables(b: _Builder, m: AdaptiveMap[Any, Any]) -> tuple[_Table, _Table | None]:
     """The tables the operation consults after its migration step (simulated on copies)."""
-    current = _backend_of(m._current)
+    current = _table_of_map(m._current)
     if m._draining is None:
         return current, None
-    draining = _backend_of(m._draining)
-    migration = f"migration {draining.backend_name} -> {current.backend_name} in progress"
+    draining = _table_of_map(m._draining)
+    migration = f"migration {_name(draining)} -> {_name(current)} in progress"
     if m._iterators:
         b.notes.append(f"{migration}; an iterator is open, so the operation moves no entries")
         return current, draining
@@ -808,16 +934,16 @@ def _adaptive_tables(b: _Builder, m: AdaptiveMap[Any, Any]) -> tuple[_Backend, _
 
 
 def _require_map(m: object) -> None:
-    if isinstance(m, AdaptiveMap | ChainingMap | RobinHoodMap | CompactMap):
+    if isinstance(m, AdaptiveMap | SaltedMap | ChainingMap | RobinHoodMap | CompactMap):
         return
     if isinstance(m, dict):
         raise BadInputError(
             "cannot trace a dict: its probe path runs in C and cannot be read from Python",
-            hint="trace a ChainingMap, RobinHoodMap, CompactMap or AdaptiveMap",
+            hint="trace a ChainingMap, RobinHoodMap, CompactMap, SaltedMap or AdaptiveMap",
         )
     raise BadInputError(
         f"cannot trace a {type(m).__name__}: probe tracing reads the layout of ChainingMap, "
-        "RobinHoodMap, CompactMap and AdaptiveMap"
+        "RobinHoodMap, CompactMap, SaltedMap and AdaptiveMap"
     )
 
 
@@ -836,16 +962,25 @@ def trace_get(m: HashMapBase[Any, Any], key: Any) -> ProbeTrace:
     ('found', 'b', 'match', True)
     >>> trace_get(m, 3).outcome
     'missing'
+
+    A salted map is walked with the pair it stores: keys with one ``hash()`` get two homes.
+
+    >>> from adhash import SaltedMap
+    >>> P = 2**61 - 1
+    >>> s = SaltedMap({5: "a", 5 + P: "b"}, inner=RobinHoodMap(capacity=64, hash_seed=1), seed=1)
+    >>> a, b = trace_get(s, 5), trace_get(s, 5 + P)
+    >>> (a.hashing, a.plain_hash == b.plain_hash, a.salted_hash != b.salted_hash, a.home != b.home)
+    ('salted', True, True, True)
     """
     _require_map(m)
-    b = _Builder("get", m.backend_name, key, None)
+    b = _Builder("get", m.backend_name, key, None, hash(key))
     if isinstance(m, AdaptiveMap):
         current, draining = _adaptive_tables(b, m)
         found = _lookup(b, "current", current, key)
         if not found.found and draining is not None:
             found = _lookup(b, "draining", draining, key)
     else:
-        found = _lookup(b, "current", _backend_of(m), key)
+        found = _lookup(b, "current", _table_of_map(m), key)
     _double_scan_note(b)
     if found.found:
         return b.finish("found", found.value, found.slot)
@@ -867,9 +1002,9 @@ def trace_put(m: HashMapBase[Any, Any], key: Any, value: Any) -> ProbeTrace:
     ('updated', 'inserted', 1)
     """
     _require_map(m)
-    b = _Builder("put", m.backend_name, key, value)
+    b = _Builder("put", m.backend_name, key, value, hash(key))
     if not isinstance(m, AdaptiveMap):
-        return _put(b, "current", _backend_of(m), key)
+        return _put(b, "current", _table_of_map(m), key)
     current, draining = _adaptive_tables(b, m)
     if draining is not None:
         held = _lookup(b, "draining", draining, key)
@@ -891,8 +1026,10 @@ def trace_put(m: HashMapBase[Any, Any], key: Any, value: Any) -> ProbeTrace:
 # -- checking a trace against the real operation -----------------------------------------------
 
 
-def _locate(table: _Backend, key: Any) -> int | None:
+def _locate(table: _Table, key: Any) -> int | None:
     """Where ``key`` sits in ``table`` now: slot, index slot or chain position (read-only)."""
+    if isinstance(table, SaltedMap):
+        return _locate(_backend_of(table.inner), table.wrap(key))
     if isinstance(table, RobinHoodMap):
         slot = table._find(key)
         return slot if slot >= 0 else None
@@ -903,22 +1040,29 @@ def _locate(table: _Backend, key: Any) -> int | None:
     return chain.index(key) if key in chain else None
 
 
-def _table_of(m: HashMapBase[Any, Any], role: TableRole) -> _Backend | None:
+def _table_of(m: HashMapBase[Any, Any], role: TableRole) -> _Table | None:
     """The live table object a trace's ``role`` names (a resize happens in place)."""
     if not isinstance(m, AdaptiveMap):
-        return _backend_of(m)
+        return _table_of_map(m)
     if role == "draining":
-        return None if m._draining is None else _backend_of(m._draining)
-    return _backend_of(m._current)
+        return None if m._draining is None else _table_of_map(m._draining)
+    return _table_of_map(m._current)
 
 
-def _swap_mismatches(table: RobinHoodMap[Any, Any], trace: ProbeTrace) -> list[str]:
+def _swap_mismatches(
+    table: RobinHoodMap[Any, Any], trace: ProbeTrace, *, salted: bool
+) -> list[str]:
+    """Every swap's slot holds the key carried there; the last place holds the last evicted."""
+
+    def held(slot: int) -> Any:
+        stored = table._keys[slot]
+        return stored[1] if salted else stored
+
     problems = []
     for swap in trace.swaps:
-        if table._keys[swap.slot] is not swap.carried_key:
+        if held(swap.slot) is not swap.carried_key:
             problems.append(
-                f"slot {swap.slot} holds {table._keys[swap.slot]!r}, not the "
-                f"carried {swap.carried_key!r}"
+                f"slot {swap.slot} holds {held(swap.slot)!r}, not the carried {swap.carried_key!r}"
             )
         elif table._dist[swap.slot] - 1 != swap.carried_distance:
             problems.append(
@@ -928,7 +1072,7 @@ def _swap_mismatches(table: RobinHoodMap[Any, Any], trace: ProbeTrace) -> list[s
     places = [step for step in trace.steps if step.action == "place"]
     if trace.swaps and places:
         last = trace.swaps[-1].evicted_key
-        if table._keys[places[-1].index] is not last:
+        if held(places[-1].index) is not last:
             problems.append(f"slot {places[-1].index} does not hold the last evicted key {last!r}")
     return problems
 
@@ -978,6 +1122,9 @@ def apply_and_check(m: HashMapBase[Any, Any], trace: ProbeTrace) -> TraceCheck:
                 f"the key sits {where} in the {trace.tables[-1].role} table, "
                 f"the trace says {trace.slot}"
             )
-        elif isinstance(expected, RobinHoodMap):
-            problems += _swap_mismatches(expected, trace)
+        else:
+            salted = isinstance(expected, SaltedMap)
+            walked = expected.inner if isinstance(expected, SaltedMap) else expected
+            if isinstance(walked, RobinHoodMap):
+                problems += _swap_mismatches(walked, trace, salted=salted)
     return TraceCheck(outcome, value, slot, tuple(problems))

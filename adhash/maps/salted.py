@@ -212,7 +212,8 @@ class SaltedMap(HashMapBase[K, V]):
 
     Tuning parameters (keyword-only): ``inner``, the plain backend that stores the pairs (a
     name, ``"chaining"``, ``"robinhood"`` or ``"compact"``, or an empty instance of one), and
-    ``seed``, which makes the secret reproducible (without it the secret is random). The map
+    ``seed``, which makes the secret reproducible (without it the secret is random) and, for a
+    backend given by name, its layout too. The map
     behaves like ``dict``; iteration follows the inner backend's order.
     Every key costs one more 2-tuple and one keyed hash per operation (an int key about 0.2 µs).
 
@@ -242,7 +243,7 @@ class SaltedMap(HashMapBase[K, V]):
                 raise BadInputError(
                     f"unknown backend {inner!r}; choose one of {', '.join(_PLAIN_BACKENDS)}"
                 )
-            inner = factory()
+            inner = factory(hash_seed=seed)
         if not isinstance(inner, ChainingMap | RobinHoodMap | CompactMap):
             raise BadInputError(
                 "SaltedMap wraps an empty ChainingMap, RobinHoodMap or CompactMap, "

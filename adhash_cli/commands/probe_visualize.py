@@ -12,11 +12,15 @@ from adhash_cli.output import emit
 from adhash_cli.settings import ConfigOption, SetOption, resolve_settings
 
 if TYPE_CHECKING:
+    from adhash.config.model import Settings
+    from adhash.maps.stats import Hashing
+    from adhash.replay import Mode
     from adhash.trace import ProbeTrace, TraceCheck
 
 __all__ = ["probe_visualize"]
 
 _DEFAULT_MODE = "robinhood"
+_HASHINGS = ("plain", "salted")
 
 
 def probe_visualize(
@@ -54,6 +58,16 @@ def probe_visualize(
             "robinhood (the one whose paths show the most: clusters, early exits, swaps).",
         ),
     ] = None,
+    hashing: Annotated[
+        str | None,
+        typer.Option(
+            "--hashing",
+            help="Hashing of the new map when there is no --snapshot, with any --mode: plain "
+            "(by hash(key), the default) or salted (by a keyed hash of each key's value, the "
+            "hash-flooding defence; the trace then shows both hashes). maps.hash_seed also "
+            "fixes the salted secret.",
+        ),
+    ] = None,
     export_json: Annotated[
         Path | None,
         typer.Option(
@@ -76,12 +90,12 @@ def probe_visualize(
     """Trace the exact path a get or put takes through a map: every slot or chain entry it reads,
     the Robin Hood swaps, and the outcome.
 
-    The map comes from --snapshot or is built empty by --mode, then receives the --seed-entry
-    entries. Tracing changes nothing; --apply then performs the operation for real.
+    The map comes from --snapshot or is built empty by --mode and --hashing, then receives the
+    --seed-entry entries. Tracing changes nothing; --apply then performs the operation for real.
     """
     from adhash.atomic import atomic_write_text
     from adhash.errors import BadInputError, InvariantError
-    from adhash.replay import build_map, resolve_mode
+    from adhash.replay import resolve_mode
     from adhash.snapshot import load
     from adhash.trace import apply_and_check, trace_get, trace_put
 
@@ -96,6 +110,13 @@ def probe_visualize(
             "--mode builds a new map; a --snapshot map keeps its own backend",
             hint="leave out --mode or --snapshot",
         )
+    if hashing is not None and hashing not in _HASHINGS:
+        raise BadInputError(f"--hashing must be plain or salted, got {hashing!r}")
+    if snapshot is not None and hashing is not None:
+        raise BadInputError(
+            "--hashing builds a new map; a --snapshot map keeps its own hashing",
+            hint="leave out --hashing or --snapshot",
+        )
     traced_key = parse_key(key, int_key=int_key)
     seeds = [_parse_seed(text, int_key=int_key) for text in seed_entries or []]
     backend = resolve_mode(mode or _DEFAULT_MODE)
@@ -108,7 +129,7 @@ def probe_visualize(
     if snapshot is not None:
         m = load(snapshot, limits=settings.snapshot_limits())
     else:
-        m = build_map(backend, policy=settings.policy(), hash_seed=settings.maps.hash_seed)
+        m = _new_map(backend, settings, "salted" if hashing == "salted" else "plain")
     for seed_key, seed_value in seeds:
         m[seed_key] = seed_value
     size = len(m)
@@ -127,6 +148,7 @@ def probe_visualize(
     source = {
         "snapshot": None if snapshot is None else str(snapshot),
         "backend": _mode_of(m),
+        "hashing": _hashing_of(m),
         "seed_entries": len(seeds),
         "size": size,
     }
@@ -137,8 +159,26 @@ def probe_visualize(
         "export_json": None if export_json is None else str(export_json),
     }
     emit(
-        ctx, "probe-visualize", data, _render(trace, check, snapshot, len(seeds), size, export_json)
+        ctx,
+        "probe-visualize",
+        data,
+        _render(_describe(m), trace, check, snapshot, len(seeds), size, export_json),
     )
+
+
+def _new_map(backend: Mode, settings: Settings, hashing: Hashing) -> Any:
+    """A new empty map: salted hashing wraps a fixed backend in a SaltedMap (over the backend
+    the configuration sizes) and starts an adaptive map salted."""
+    from adhash.maps import AdaptiveMap
+    from adhash.replay import build_map
+
+    policy, seed = settings.policy(), settings.maps.hash_seed
+    if hashing == "plain":
+        return build_map(backend, policy=policy, hash_seed=seed)
+    if backend == "adaptive":
+        return AdaptiveMap(policy=policy, hash_seed=seed, hashing=hashing)
+    assert backend != "dict"
+    return policy.build_backend(backend, seed, hashing)
 
 
 def _parse_seed(text: str, *, int_key: bool) -> tuple[str | int, str]:
@@ -160,7 +200,25 @@ def _mode_of(m: Any) -> str:
     return "dict" if isinstance(m, dict) else str(m.backend_name)
 
 
+def _hashing_of(m: Any) -> Hashing:
+    """``salted`` for a SaltedMap and an adaptive map on salted hashing, else ``plain``."""
+    from adhash.maps import AdaptiveMap, SaltedMap
+
+    if isinstance(m, AdaptiveMap):
+        return m.hashing
+    return "salted" if isinstance(m, SaltedMap) else "plain"
+
+
+def _describe(m: Any) -> str:
+    """The map for the text's first line: its backend (a SaltedMap's structure) and hashing."""
+    from adhash.maps import SaltedMap
+
+    backend = m.inner.backend_name if isinstance(m, SaltedMap) else _mode_of(m)
+    return f"{backend}, salted hashing" if _hashing_of(m) == "salted" else backend
+
+
 def _render(
+    described: str,
     trace: ProbeTrace,
     check: TraceCheck | None,
     snapshot: Path | None,
@@ -171,7 +229,8 @@ def _render(
     origin = f"from {snapshot}" if snapshot is not None else "new"
     if seeds:
         origin += f", {seeds} seed entr{'y' if seeds == 1 else 'ies'}"
-    lines = [f"Map: {trace.backend} ({origin}; {size:,} entries)", trace.render_text()]
+    entries = f"{size:,} entr{'y' if size == 1 else 'ies'}"
+    lines = [f"Map: {described} ({origin}; {entries})", trace.render_text()]
     if check is not None:
         lines.append(f"Applied: the {trace.operation} was {check.outcome}, as traced.")
     if export_json is not None:

@@ -1496,6 +1496,20 @@ CASES = [
         "cannot be traced",
     ),
     Case(
+        "probe-visualize/unknown-hashing",
+        lambda d: [*PROBE_GET, "--hashing", "keyed", "--export-json", f"{d}/trace.json"],
+        BAD,
+        "BadInput",
+        "--hashing must be plain or salted, got 'keyed'",
+    ),
+    Case(
+        "probe-visualize/hashing-with-snapshot",
+        lambda d: [*PROBE_GET, "--snapshot", f"{d}/store.adh", "--hashing", "salted"],
+        BAD,
+        "BadInput",
+        "--hashing builds a new map",
+    ),
+    Case(
         "probe-visualize/mode-with-snapshot",
         lambda d: [*PROBE_GET, "--snapshot", f"{d}/store.adh", "--mode", "compact"],
         BAD,

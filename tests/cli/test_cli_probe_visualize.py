@@ -1,5 +1,5 @@
-"""``adhash probe-visualize`` end to end: text and JSON, a snapshot or seeded map, --export-json,
---apply, and the bad inputs it refuses before writing anything."""
+"""``adhash probe-visualize`` end to end: text and JSON, a snapshot or seeded map, plain or salted
+hashing, --export-json, --apply, and the bad inputs it refuses before writing anything."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from adhash import ChainingMap, RobinHoodMap
+from adhash import ChainingMap, RobinHoodMap, SaltedMap
 from adhash.snapshot import load, save
 from adhash.trace import SCHEMA, TraceCheck, trace_get
 from tests.cli.cli_harness import RunCli, error_envelope, success_envelope
@@ -62,6 +62,7 @@ def test_json_envelope_describes_the_map_traced(run_cli: RunCli) -> None:
     assert success_envelope(outcome)["map"] == {
         "snapshot": None,
         "backend": "robinhood",
+        "hashing": "plain",
         "seed_entries": 1,
         "size": 1,
     }
@@ -129,6 +130,109 @@ def test_a_hash_seed_makes_the_home_slot_repeatable(run_cli: RunCli) -> None:
     argv = ("--json", *GET, "--key", "12345", "--int-key", "--set", "maps.hash_seed=9")
     homes = {trace_of(run_cli(*argv))["home"] for _ in range(3)}
     assert len(homes) == 1
+
+
+# -- salted hashing ----------------------------------------------------------------------------
+
+P = 2**61 - 1
+COLLIDING = [str(5 + j * P) for j in range(3)]
+"""Ints equal modulo 2**61 - 1: one hash() value, 5."""
+# Room enough that the three keys, once salted, land in three distinct homes.
+WIDE = ("--set", "maps.robinhood_capacity=1024", "--set", "maps.compact_capacity=1024")
+WIDE_CHAINS = ("--set", "maps.chaining_buckets=16", "--set", "maps.groups_per_bucket=64")
+
+
+def colliding_traces(run_cli: RunCli, mode: str, *hashing: str) -> list[dict[str, Any]]:
+    """The trace of a get of each colliding int, in a map seeded with all three."""
+    seeds = [arg for key in COLLIDING for arg in ("--seed-entry", f"{key}=v{key}")]
+    fixed = ("--set", "maps.hash_seed=3", *WIDE, *WIDE_CHAINS, "--mode", mode, *hashing)
+    return [
+        trace_of(run_cli("--json", *GET, "--key", key, "--int-key", *seeds, *fixed))
+        for key in COLLIDING
+    ]
+
+
+@pytest.mark.parametrize("mode", ["chaining", "robinhood", "compact"])
+def test_plain_hashing_puts_colliding_ints_in_one_home(run_cli: RunCli, mode: str) -> None:
+    traces = colliding_traces(run_cli, mode)
+    assert [trace["plain_hash"] for trace in traces] == [5, 5, 5]
+    assert len({trace["home"] for trace in traces}) == 1
+    assert [trace["salted_hash"] for trace in traces] == [None, None, None]
+    # The third key's lookup compares the two before it first.
+    assert sum(step["compared"] for step in traces[-1]["steps"]) == 3
+
+
+@pytest.mark.parametrize("mode", ["chaining", "robinhood", "compact", "adaptive"])
+def test_salted_hashing_gives_colliding_ints_distinct_keyed_hashes_and_homes(
+    run_cli: RunCli, mode: str
+) -> None:
+    traces = colliding_traces(run_cli, mode, "--hashing", "salted")
+    assert [trace["plain_hash"] for trace in traces] == [5, 5, 5]
+    assert [trace["hashing"] for trace in traces] == ["salted"] * 3
+    assert len({trace["salted_hash"] for trace in traces}) == 3
+    assert len({trace["home"] for trace in traces}) == 3
+    assert [trace["tables"][0]["hashing"] for trace in traces] == ["salted"] * 3
+
+
+def test_a_salted_map_is_described_with_its_hashing(run_cli: RunCli) -> None:
+    argv = (*GET, "--key", "K1", "--seed-entry", "K1=a", "--mode", "compact", "--hashing", "salted")
+    assert success_envelope(run_cli("--json", *argv))["map"] == {
+        "snapshot": None,
+        "backend": "salted",
+        "hashing": "salted",
+        "seed_entries": 1,
+        "size": 1,
+    }
+    lines = run_cli(*argv).stdout.splitlines()
+    assert lines[0] == "Map: compact, salted hashing (new, 1 seed entry; 1 entry)"
+    assert lines[1] == "Probe trace: GET 'K1' on salted"
+
+
+def test_salted_text_shows_the_plain_hash_and_each_tables_keyed_hash(run_cli: RunCli) -> None:
+    key = COLLIDING[1]
+    argv = ("--key", key, "--int-key", "--hashing", "salted", "--set", "maps.hash_seed=3")
+    salted_hash = trace_of(run_cli("--json", *GET, *argv))["salted_hash"]
+    lines = run_cli(*GET, *argv).stdout.splitlines()
+    assert lines[2].startswith("Hashing: hash(key) = 5;")
+    assert lines[3].startswith(f"Tables: current robinhood, salted, keyed hash {salted_hash},")
+
+
+def test_a_salted_adaptive_map_is_traced_on_salted_hashing(run_cli: RunCli) -> None:
+    argv = ("--key", "K1", "--seed-entry", "K1=a", "--mode", "adaptive", "--hashing", "salted")
+    envelope = success_envelope(run_cli("--json", *GET, *argv))
+    assert (envelope["map"]["backend"], envelope["map"]["hashing"]) == ("adaptive", "salted")
+    assert (envelope["trace"]["tables"][0]["backend"], envelope["trace"]["hashing"]) == (
+        "chaining",
+        "salted",
+    )
+
+
+@pytest.mark.parametrize("mode", ["chaining", "robinhood", "compact", "adaptive"])
+def test_apply_confirms_a_put_into_a_salted_map(run_cli: RunCli, mode: str) -> None:
+    seeds = [arg for key in COLLIDING[:2] for arg in ("--seed-entry", f"{key}=v")]
+    argv = (*PUT, "--key", COLLIDING[2], "--int-key", "--value", "new", *seeds, "--apply")
+    outcome = run_cli("--json", *argv, "--mode", mode, "--hashing", "salted")
+    applied = success_envelope(outcome)["applied"]
+    assert (applied["outcome"], applied["matched"]) == ("inserted", True)
+
+
+def test_plain_hashing_is_the_default(run_cli: RunCli) -> None:
+    default = trace_of(run_cli("--json", *GET, "--key", "K1", "--set", "maps.hash_seed=2"))
+    plain = trace_of(
+        run_cli("--json", *GET, "--key", "K1", "--set", "maps.hash_seed=2", "--hashing", "plain")
+    )
+    assert default == plain
+    assert default["hashing"] == "plain"
+
+
+def test_a_salted_snapshot_is_traced_on_its_own_hashing(run_cli: RunCli, tmp_path: Path) -> None:
+    path = tmp_path / "s.adh"
+    inner: RobinHoodMap[Any, str] = RobinHoodMap(hash_seed=8)  # a layout the same in every process
+    save(SaltedMap({int(key): "v" for key in COLLIDING}, inner=inner, seed=8), path, key=None)
+    outcome = run_cli("--json", *GET, "--key", COLLIDING[1], "--int-key", "--snapshot", str(path))
+    trace = trace_of(outcome)
+    assert trace == trace_get(load(path, key=None), int(COLLIDING[1])).as_dict()
+    assert (trace["hashing"], trace["outcome"]) == ("salted", "found")
 
 
 # -- --export-json and --apply -----------------------------------------------------------------
@@ -248,6 +352,19 @@ def test_a_snapshot_of_a_dict_is_bad_input(run_cli: RunCli, tmp_path: Path) -> N
     save({"K1": "a"}, path, key=None)
     outcome = run_cli("--json", *GET, "--key", "K1", "--snapshot", str(path))
     assert "cannot trace a dict" in error_envelope(outcome, 2, "BadInput")["detail"]
+
+
+def test_an_unknown_hashing_is_bad_input(run_cli: RunCli) -> None:
+    outcome = run_cli("--json", *GET, "--key", "K1", "--hashing", "keyed")
+    envelope = error_envelope(outcome, 2, "BadInput")
+    assert envelope["detail"] == "--hashing must be plain or salted, got 'keyed'"
+
+
+def test_hashing_with_a_snapshot_is_bad_input(run_cli: RunCli, snapshot: Path) -> None:
+    outcome = run_cli(
+        "--json", *GET, "--key", "K1", "--snapshot", str(snapshot), "--hashing", "salted"
+    )
+    assert "--hashing builds a new map" in error_envelope(outcome, 2, "BadInput")["detail"]
 
 
 def test_mode_with_a_snapshot_is_bad_input(run_cli: RunCli, snapshot: Path) -> None:

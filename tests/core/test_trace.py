@@ -4,7 +4,8 @@ what the operation then does, on every backend, and tracing changes nothing.
 Each property builds a map from random writes and deletes (colliding keys included), traces an
 operation, checks the trace leaves the map untouched, then performs the operation for real and
 reads the map's arrays to compare. Adaptive maps are also caught mid-migration: every operation
-then moves one entry, which the trace must foresee.
+then moves one entry, which the trace must foresee. Salted maps (a SaltedMap over each backend, an
+AdaptiveMap on salted hashing, one migrating to it) are traced through the pairs they store.
 """
 
 from __future__ import annotations
@@ -19,10 +20,26 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adhash import AdaptiveMap, AdaptivePolicy, BadInputError, ChainingMap, CompactMap, RobinHoodMap
+from adhash import (
+    AdaptiveMap,
+    AdaptivePolicy,
+    BadInputError,
+    ChainingMap,
+    CompactMap,
+    RobinHoodMap,
+    SaltedMap,
+)
 from adhash.maps.adaptive import BackendName
+from adhash.maps.stats import Hashing
 from adhash.trace import SCHEMA, ProbeTrace, TableRole, apply_and_check, trace_get, trace_put
-from tests.core.map_cases import ALL_FACTORIES, SEED, CollidingInt, CollidingKey, MapUnderTest
+from tests.core.map_cases import (
+    ALL_FACTORIES,
+    MODULUS,
+    SEED,
+    CollidingInt,
+    CollidingKey,
+    MapUnderTest,
+)
 
 KEYS: st.SearchStrategy[Any] = st.one_of(
     st.integers(-3, 12),
@@ -62,13 +79,22 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     return writes, deletes, draw(KEYS)
 
 
-def _migrating(
-    start: BackendName, target: BackendName, deletion: str
-) -> Callable[[], tuple[AdaptiveMap[Any, Any], BackendName]]:
-    """An AdaptiveMap on ``start`` that is told to migrate to ``target`` halfway through its
-    writes and then moves one entry per operation, so it is usually still migrating at the end."""
+Migration = tuple[AdaptiveMap[Any, Any], BackendName, Hashing | None]
 
-    def build() -> tuple[AdaptiveMap[Any, Any], BackendName]:
+
+def _migrating(
+    start: BackendName,
+    target: BackendName,
+    deletion: str,
+    *,
+    hashing: Hashing = "plain",
+    to_hashing: Hashing | None = None,
+) -> Callable[[], Migration]:
+    """An AdaptiveMap on ``start`` (and ``hashing``) that is told to migrate to ``target`` (and
+    ``to_hashing``) halfway through its writes and then moves one entry per operation, so it is
+    usually still migrating at the end."""
+
+    def build() -> Migration:
         policy = AdaptivePolicy(
             start_backend=start,
             migration_batch=1,
@@ -78,7 +104,7 @@ def _migrating(
             groups_per_bucket=2,
             robinhood_capacity=2,
         )
-        return AdaptiveMap(policy=policy, hash_seed=SEED), target
+        return AdaptiveMap(policy=policy, hash_seed=SEED, hashing=hashing), target, to_hashing
 
     return build
 
@@ -88,6 +114,16 @@ MIGRATING = {
     "migrating-robinhood-to-compact": _migrating("robinhood", "compact", "tombstone"),
     "migrating-compact-to-chaining": _migrating("compact", "chaining", "backward_shift"),
     "compacting-robinhood": _migrating("robinhood", "robinhood", "tombstone"),
+    # What a flood starts: the same structure, from plain to salted hashing.
+    "migrating-chaining-to-salted-hashing": _migrating(
+        "chaining", "chaining", "backward_shift", to_hashing="salted"
+    ),
+    "migrating-salted-robinhood-to-salted-chaining": _migrating(
+        "robinhood", "chaining", "tombstone", hashing="salted"
+    ),
+    "migrating-salted-compact-to-plain-robinhood": _migrating(
+        "compact", "robinhood", "backward_shift", hashing="salted", to_hashing="plain"
+    ),
 }
 # Robin Hood tables run close to full, so that inserts rob residents on the way.
 EXTRA_FACTORIES: dict[str, Callable[[], MapUnderTest]] = {
@@ -95,11 +131,20 @@ EXTRA_FACTORIES: dict[str, Callable[[], MapUnderTest]] = {
     "robinhood-dense-tombstone": lambda: RobinHoodMap(
         capacity=64, max_load_factor=0.95, deletion="tombstone", hash_seed=SEED
     ),
+    "salted-robinhood-dense": lambda: SaltedMap(
+        inner=RobinHoodMap(capacity=64, max_load_factor=0.95, hash_seed=SEED), seed=SEED
+    ),
+    "salted-robinhood-dense-tombstone": lambda: SaltedMap(
+        inner=RobinHoodMap(capacity=64, max_load_factor=0.95, deletion="tombstone", hash_seed=SEED),
+        seed=SEED,
+    ),
 }
 FACTORIES = {**ALL_FACTORIES, **EXTRA_FACTORIES}
 CASES = sorted([*FACTORIES, *MIGRATING])
-ROBINHOOD_CASES = [name for name in CASES if name.startswith("robinhood")]
-PLAIN_CASES = [name for name in CASES if not name.startswith(("adaptive", "migrat", "compacting"))]
+ROBINHOOD_CASES = [name for name in CASES if name.startswith(("robinhood", "salted-robinhood"))]
+ONE_TABLE_CASES = [
+    name for name in CASES if not name.startswith(("adaptive", "migrat", "compacting"))
+]
 
 
 def build(case: str, writes: Writes, deletes: list[Any]) -> MapUnderTest:
@@ -107,8 +152,9 @@ def build(case: str, writes: Writes, deletes: list[Any]) -> MapUnderTest:
     migrate before its last quarter of writes, which each move one entry."""
     m: MapUnderTest
     target: BackendName | None = None
+    to_hashing: Hashing | None = None
     if case in MIGRATING:
-        m, target = MIGRATING[case]()
+        m, target, to_hashing = MIGRATING[case]()
     else:
         m = FACTORIES[case]()
     cut = len(writes) - len(writes) // 4
@@ -118,7 +164,7 @@ def build(case: str, writes: Writes, deletes: list[Any]) -> MapUnderTest:
         m.pop(key, None)
     if target is not None:
         assert isinstance(m, AdaptiveMap)
-        m.migrate_to(target)
+        m.migrate_to(target, hashing=to_hashing)
     for key, value in writes[cut:]:
         m[key] = value
     return m
@@ -137,7 +183,7 @@ def fingerprint(m: object) -> dict[str, Any]:
     with the identity of each container: equal fingerprints mean an unchanged map."""
     state: dict[str, Any] = {}
     for name, value in vars(m).items():
-        if isinstance(value, ChainingMap | RobinHoodMap | CompactMap):
+        if isinstance(value, ChainingMap | RobinHoodMap | CompactMap | SaltedMap):
             state[name] = fingerprint(value)
         elif isinstance(value, list):
             inner = [list(item) if isinstance(item, list) else item for item in value]
@@ -156,25 +202,36 @@ def table_for(m: MapUnderTest, role: TableRole) -> Any:
     return m._draining if role == "draining" else m._current
 
 
+def plain_of(table: Any) -> tuple[Any, Callable[[Any], Any]]:
+    """The plain backend holding ``table``'s entries, and how to read a user's key from what it
+    stores (a salted table stores ``(keyed hash, key)`` pairs)."""
+    if isinstance(table, SaltedMap):
+        return table.inner, lambda stored: stored[1]
+    return table, lambda stored: stored
+
+
 def located(table: Any, key: Any) -> tuple[int, int]:
     """``(home or chain, slot or position)`` of ``key`` in ``table``, found by scanning its
     arrays: independent of the map's lookup and of the trace's."""
+    table, user = plain_of(table)
     if isinstance(table, ChainingMap):
         spots = [
             (chain, position)
             for chain, keys in enumerate(table._chain_keys)
             for position, stored in enumerate(keys)
-            if stored == key
+            if user(stored) == key
         ]
     elif isinstance(table, RobinHoodMap):
         spots = [
             (i - table._dist[i] + 1 & table._mask, i)
             for i in range(table._mask + 1)
-            if table._dist[i] and not is_tombstone(table, i) and table._keys[i] == key
+            if table._dist[i] and not is_tombstone(table, i) and user(table._keys[i]) == key
         ]
     else:
         index, keys = table._index, table._keys
-        spots = [(-1, s) for s in range(len(index)) if index[s] >= 0 and keys[index[s]] == key]
+        spots = [
+            (-1, s) for s in range(len(index)) if index[s] >= 0 and user(keys[index[s]]) == key
+        ]
     assert len(spots) == 1, spots
     return spots[0]
 
@@ -241,14 +298,14 @@ def test_every_traced_occupant_is_what_the_table_holds_after_the_real_get(
     for step in trace.steps:
         if step.state != "occupied":
             continue
-        table = table_for(m, step.table)
+        table, user = plain_of(table_for(m, step.table))
         if isinstance(table, RobinHoodMap):
-            assert table._keys[step.index] is step.occupant_key
+            assert user(table._keys[step.index]) is step.occupant_key
         elif isinstance(table, CompactMap):
-            assert table._keys[table._index[step.index]] is step.occupant_key
+            assert user(table._keys[table._index[step.index]]) is step.occupant_key
         else:
             home = next(view.home for view in trace.tables if view.role == step.table)
-            assert table._chain_keys[home][step.index] is step.occupant_key
+            assert user(table._chain_keys[home][step.index]) is step.occupant_key
 
 
 @pytest.mark.parametrize("case", ROBINHOOD_CASES)
@@ -258,9 +315,10 @@ def test_robinhood_step_distances_are_the_stored_displacements(
 ) -> None:
     writes, deletes, key = scenario
     m = build(case, writes, deletes)
-    assert isinstance(m, RobinHoodMap)
+    table, _user = plain_of(m)
+    assert isinstance(table, RobinHoodMap)
     for step in trace_get(m, key).steps:
-        stored = m._dist[step.index]
+        stored = table._dist[step.index]
         assert step.occupant_distance == (stored - 1 if stored else None)
 
 
@@ -271,9 +329,10 @@ def test_robinhood_get_walks_on_from_home_until_the_early_exit_rule_stops_it(
 ) -> None:
     writes, deletes, key = scenario
     m = build(case, writes, deletes)
-    assert isinstance(m, RobinHoodMap)
+    table, _user = plain_of(m)
+    assert isinstance(table, RobinHoodMap)
     trace = trace_get(m, key)
-    capacity = m._mask + 1
+    capacity = table._mask + 1
     assert [step.index for step in trace.steps] == [
         (trace.home + d) % capacity for d in range(len(trace.steps))
     ]
@@ -306,7 +365,7 @@ class CountingKey:
         return f"CountingKey({self.value})"
 
 
-@pytest.mark.parametrize("case", PLAIN_CASES)
+@pytest.mark.parametrize("case", ONE_TABLE_CASES)
 @given(values=st.lists(st.integers(0, 20), max_size=16), probe=st.integers(0, 25))
 def test_a_get_compares_the_key_exactly_where_its_trace_says(
     case: str, values: list[int], probe: int
@@ -318,7 +377,7 @@ def test_a_get_compares_the_key_exactly_where_its_trace_says(
     m.get(key)
     compared = sum(step.compared for step in trace.steps)
     # A chain is searched by `in`, then `tuple.index` walks it again up to the match.
-    twice = isinstance(m, ChainingMap) and trace.outcome == "found"
+    twice = trace.tables[-1].backend == "chaining" and trace.outcome == "found"
     assert CountingKey.comparisons == (2 * compared if twice else compared)
 
 
@@ -385,9 +444,10 @@ def test_robinhood_put_moves_every_swapped_key_where_its_trace_says(
 ) -> None:
     writes, deletes, key = scenario
     m = build(case, writes, deletes)
-    assert isinstance(m, RobinHoodMap)
+    table, user = plain_of(m)
+    assert isinstance(table, RobinHoodMap)
     trace = trace_put(m, key, value)
-    m[key] = value
+    m[key] = value  # a resize happens in place: ``table`` is still the map's table
     placed = [step for step in trace.steps if step.action in ("place", "reuse-tombstone")]
     # Each carried key lands in its swap slot; the last one carried fills the final slot.
     landings = [(swap.slot, swap.carried_key, swap.carried_distance) for swap in trace.swaps]
@@ -395,11 +455,12 @@ def test_robinhood_put_moves_every_swapped_key_where_its_trace_says(
         last = trace.swaps[-1].evicted_key if trace.swaps else key
         landings.append((placed[-1].index, last, placed[-1].probe_distance))
     for slot, carried, distance in landings:
-        assert m._keys[slot] is carried or (carried is key and m._keys[slot] == key)
-        assert m._dist[slot] - 1 == distance
+        stored = user(table._keys[slot])
+        assert stored is carried or (carried is key and stored == key)
+        assert table._dist[slot] - 1 == distance
 
 
-@pytest.mark.parametrize("case", PLAIN_CASES)
+@pytest.mark.parametrize("case", ONE_TABLE_CASES)
 @given(scenario=scenarios(), value=VALUES)
 def test_a_put_looks_the_key_up_along_the_same_path_as_a_get(
     case: str, scenario: Scenario, value: Any
@@ -548,6 +609,150 @@ def test_an_open_iterator_stops_the_migration_step_and_the_trace_says_so() -> No
     assert any("an iterator is open" in note for note in trace.notes)
 
 
+# -- salted hashing ----------------------------------------------------------------------------
+
+# Ints equal modulo 2**61 - 1: one hash() value, which no plain backend can tell apart.
+COLLIDING = [5 + j * MODULUS for j in range(4)]
+# Tables of 1024 slots or chains: four keys spread over distinct homes once salted.
+PlainBackend = ChainingMap[Any, Any] | RobinHoodMap[Any, Any] | CompactMap[Any, Any]
+WIDE: dict[str, Callable[[], PlainBackend]] = {
+    "chaining": lambda: ChainingMap(buckets=16, groups_per_bucket=64, hash_seed=SEED),
+    "robinhood": lambda: RobinHoodMap(capacity=1024, hash_seed=SEED),
+    "compact": lambda: CompactMap(capacity=1024, hash_seed=SEED),
+}
+wide = pytest.mark.parametrize("inner", sorted(WIDE))
+
+
+def holding_the_colliding_ints(m: MapUnderTest) -> MapUnderTest:
+    for key in COLLIDING:
+        m[key] = f"v{key}"
+    return m
+
+
+@wide
+def test_colliding_ints_share_one_home_and_one_path_on_a_plain_map(inner: str) -> None:
+    traces = [trace_get(holding_the_colliding_ints(WIDE[inner]()), key) for key in COLLIDING]
+    assert {trace.plain_hash for trace in traces} == {5}
+    assert {trace.home for trace in traces} == {traces[0].home}
+    assert [trace.hashing for trace in traces] == ["plain"] * 4
+    assert [trace.salted_hash for trace in traces] == [None] * 4
+    # The last one is looked up past the three before it, comparing each.
+    assert sum(step.compared for step in traces[-1].steps) == 4
+
+
+@wide
+def test_colliding_ints_get_distinct_keyed_hashes_and_homes_on_a_salted_map(inner: str) -> None:
+    m = holding_the_colliding_ints(SaltedMap(inner=WIDE[inner](), seed=SEED))
+    traces = [trace_get(m, key) for key in COLLIDING]
+    assert {trace.plain_hash for trace in traces} == {5}
+    assert [trace.hashing for trace in traces] == ["salted"] * 4
+    assert len({trace.salted_hash for trace in traces}) == 4
+    assert len({trace.home for trace in traces}) == 4
+    assert [sum(step.compared for step in trace.steps) for trace in traces] == [1] * 4
+
+
+def test_a_salted_trace_names_the_keyed_hash_the_map_stores_the_key_under() -> None:
+    inner: RobinHoodMap[Any, str] = RobinHoodMap(hash_seed=SEED)
+    m: SaltedMap[int, str] = SaltedMap(inner=inner, seed=SEED)
+    trace = trace_put(m, COLLIDING[1], "new")
+    view = trace.tables[0]
+    assert (view.backend, view.hashing, view.salted_hash) == (
+        "robinhood",
+        "salted",
+        m.wrap(COLLIDING[1])[0],
+    )
+    assert (trace.backend, trace.salted_hash, trace.plain_hash) == ("salted", view.salted_hash, 5)
+    assert view.home == inner._home(m.wrap(COLLIDING[1]))
+
+
+def test_salted_steps_and_swaps_show_the_users_keys_not_the_stored_pairs() -> None:
+    m: SaltedMap[Any, Any] = SaltedMap(
+        inner=RobinHoodMap(capacity=64, max_load_factor=0.95, hash_seed=SEED), seed=SEED
+    )
+    for i in range(56):
+        m[f"k{i}"] = i
+    trace = next(t for t in (trace_put(m, f"new{i}", 0) for i in range(200)) if len(t.swaps) >= 2)
+    occupants = {step.occupant_key for step in trace.steps if step.state == "occupied"}
+    moved = {swap.evicted_key for swap in trace.swaps}
+    assert occupants | moved <= set(m)
+    assert apply_and_check(m, trace).mismatches == ()
+
+
+def test_a_key_salted_hashing_cannot_hash_by_value_is_traced_on_its_plain_hash() -> None:
+    m: SaltedMap[Any, int] = SaltedMap({CollidingKey(1): 1}, inner="compact", seed=SEED)
+    trace = trace_get(m, CollidingKey(1))
+    assert (trace.outcome, trace.hashing, trace.salted_hash) == ("found", "salted", None)
+    assert any("stored as (None, key)" in note for note in trace.notes)
+    assert "no keyed hash" in trace.render_text()
+
+
+def migrating_to_salted_hashing() -> AdaptiveMap[int, str]:
+    policy = AdaptivePolicy(migration_batch=2, check_interval=1_000_000)
+    m: AdaptiveMap[int, str] = AdaptiveMap(policy=policy, hash_seed=SEED)
+    for key in COLLIDING * 2:
+        m[key] = f"v{key}"
+    for i in range(20):
+        m[i] = f"v{i}"
+    m.migrate_to("chaining", hashing="salted")
+    return m
+
+
+def test_an_adaptive_migration_to_salted_hashing_shows_each_tables_hashing() -> None:
+    m = migrating_to_salted_hashing()
+    assert m._draining is not None
+    waiting = next(iter(m._draining))  # the first chain's key is moved last
+    trace = trace_get(m, waiting)
+    assert [(view.role, view.hashing) for view in trace.tables] == [
+        ("current", "salted"),
+        ("draining", "plain"),
+    ]
+    assert (trace.tables[0].salted_hash is None, trace.tables[1].salted_hash) == (False, None)
+    assert (trace.outcome, trace.hashing) == ("found", "plain")
+    assert any("migration chaining -> salted chaining" in note for note in trace.notes)
+
+
+def test_a_put_into_an_adaptive_map_migrating_to_salted_hashing_is_what_it_does() -> None:
+    m = migrating_to_salted_hashing()
+    trace = trace_put(m, COLLIDING[-1] + MODULUS, "new")
+    assert (trace.outcome, trace.tables[-1].role, trace.hashing) == (
+        "inserted",
+        "current",
+        "salted",
+    )
+    assert apply_and_check(m, trace).mismatches == ()
+
+
+def test_a_flooded_adaptive_map_is_traced_on_salted_hashing() -> None:
+    policy = AdaptivePolicy(check_interval=8)  # the default flood_min_keys: 16
+    m: AdaptiveMap[int, int] = AdaptiveMap(policy=policy, hash_seed=SEED)
+    flood = [5 + j * MODULUS for j in range(40)]
+    for key in flood:
+        m[key] = 0
+    m.finish_migration()
+    assert m.hashing == "salted"
+    traces = [trace_get(m, key) for key in flood]
+    assert [trace.tables[0].hashing for trace in traces] == ["salted"] * len(flood)
+    assert max(len(trace.steps) for trace in traces) < 5
+
+
+@pytest.mark.parametrize("case", [name for name in CASES if "salted" in name])
+@given(scenario=scenarios(), value=VALUES)
+def test_a_salted_trace_names_the_keyed_hash_of_every_salted_table(
+    case: str, scenario: Scenario, value: Any
+) -> None:
+    writes, deletes, key = scenario
+    m = build(case, writes, deletes)
+    trace = trace_put(m, key, value)
+    for view in trace.tables:
+        table = table_for(m, view.role)
+        if view.hashing == "salted":
+            assert isinstance(table, SaltedMap)
+            assert view.salted_hash == table.wrap(key)[0]
+        else:
+            assert not isinstance(table, SaltedMap)
+            assert view.salted_hash is None
+
+
 # -- refusals and formats ----------------------------------------------------------------------
 
 
@@ -567,6 +772,34 @@ def test_as_dict_is_json_with_the_schema_and_every_step() -> None:
 def test_as_dict_keeps_text_and_integer_keys_as_json_values() -> None:
     data = trace_get(ChainingMap({"k": 1}, hash_seed=SEED), "k").as_dict()
     assert (data["key"], data["found_value"]) == ("k", 1)
+
+
+def test_as_dict_gives_the_hashing_and_both_hashes() -> None:
+    plain = trace_get(RobinHoodMap({7: 1}, hash_seed=SEED), 7).as_dict()
+    assert (plain["hashing"], plain["plain_hash"], plain["salted_hash"]) == ("plain", 7, None)
+    assert plain["tables"][0]["hashing"] == "plain"  # type: ignore[index]
+    m: SaltedMap[int, int] = SaltedMap({7: 1}, seed=SEED)
+    salted = orjson.loads(orjson.dumps(trace_get(m, 7).as_dict()))
+    assert (salted["hashing"], salted["plain_hash"], salted["salted_hash"]) == (
+        "salted",
+        7,
+        m.wrap(7)[0],
+    )
+    assert salted["tables"][0]["salted_hash"] == m.wrap(7)[0]
+    assert salted["steps"][0]["occupant_key"] == 7
+
+
+def test_render_text_of_a_salted_trace_shows_both_hashes() -> None:
+    m: SaltedMap[int, str] = SaltedMap(inner="robinhood", seed=SEED)
+    text = trace_get(m, COLLIDING[2]).render_text()
+    assert "Hashing: hash(key) = 5;" in text.splitlines()[1]
+    assert f"salted, keyed hash {m.wrap(COLLIDING[2])[0]}" in text.splitlines()[2]
+
+
+def test_render_text_of_a_plain_trace_does_not_mention_hashing() -> None:
+    text = trace_get(RobinHoodMap(hash_seed=SEED), 5).render_text()
+    assert "Hashing" not in text
+    assert "salted" not in text
 
 
 def test_render_text_prints_one_line_per_step_then_the_outcome() -> None:

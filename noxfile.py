@@ -104,6 +104,13 @@ def bench_server(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks.server", *session.posargs)
 
 
+@nox.session(name="bench-flood")
+def bench_flood(session: nox.Session) -> None:
+    """Hash flooding: dict, backends, AdaptiveMap (args go to ``python -m benchmarks.flooding``)."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "benchmarks.flooding", *session.posargs)
+
+
 @nox.session
 def stress(session: nox.Session) -> None:
     """Run the core's tests under the ``stress`` Hypothesis profile (arguments go to pytest)."""

@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from benchmarks.cli import choose, parse_sizes
 from benchmarks.maps import (
     BASELINE,
     CONTENDERS,
@@ -35,28 +36,6 @@ PAUSE_SIZE = 10**5
 PAUSE_TRIALS = 3
 
 
-def _sizes(text: str) -> list[int]:
-    try:
-        sizes = [int(part) for part in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"sizes must be integers, got {text!r}") from None
-    if any(n < 1 for n in sizes):
-        raise argparse.ArgumentTypeError(f"sizes must be positive, got {text!r}")
-    return sizes
-
-
-def _choose(
-    parser: argparse.ArgumentParser, text: str, known: Sequence[str], what: str
-) -> set[str]:
-    chosen = {part.strip() for part in text.split(",")}
-    unknown = chosen.difference(known)
-    if unknown:
-        parser.error(
-            f"unknown {what}: {', '.join(sorted(unknown))}; choose from {', '.join(known)}"
-        )
-    return chosen
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
@@ -64,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--sizes",
-        type=_sizes,
+        type=parse_sizes,
         default=list(DEFAULT_SIZES),
         help="comma-separated map sizes N (default: 10000,100000,1000000)",
     )
@@ -109,11 +88,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes: list[int] = [QUICK_SIZE] if args.quick else args.sizes
     workloads = WORKLOADS
     if args.workloads:
-        chosen = _choose(parser, args.workloads, [w.name for w in WORKLOADS], "workloads")
+        chosen = choose(parser, args.workloads, [w.name for w in WORKLOADS], "workloads")
         workloads = tuple(w for w in WORKLOADS if w.name in chosen)
     contenders = CONTENDERS
     if args.contenders:
-        chosen = _choose(parser, args.contenders, [c.name for c in CONTENDERS], "contenders")
+        chosen = choose(parser, args.contenders, [c.name for c in CONTENDERS], "contenders")
         contenders = tuple(c for c in CONTENDERS if c.name in chosen or c.name == BASELINE)
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be at least 1")

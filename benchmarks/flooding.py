@@ -43,6 +43,7 @@ from typing import Any, Literal
 from adhash import AdaptiveMap, ChainingMap, CompactMap, RobinHoodMap
 from adhash.analysis.charts import PALETTE
 from adhash.atomic import atomic_write_text
+from benchmarks.cli import choose, parse_sizes
 from benchmarks.report import machine_metadata
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -945,28 +946,6 @@ def _progress(started: float, message: str) -> None:
     print(f"[{time.monotonic() - started:6.0f}s] {message}", file=sys.stderr, flush=True)
 
 
-def _sizes(text: str) -> list[int]:
-    try:
-        sizes = sorted({int(part) for part in text.split(",")})
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"sizes must be integers, got {text!r}") from None
-    if any(n < 1 for n in sizes):
-        raise argparse.ArgumentTypeError(f"sizes must be positive, got {text!r}")
-    return sizes
-
-
-def _choose(
-    parser: argparse.ArgumentParser, text: str, known: Sequence[str], what: str
-) -> list[str]:
-    chosen = {part.strip() for part in text.split(",")}
-    unknown = chosen.difference(known)
-    if unknown:
-        parser.error(
-            f"unknown {what}: {', '.join(sorted(unknown))}; choose from {', '.join(known)}"
-        )
-    return [name for name in known if name in chosen]
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.flooding",
@@ -974,7 +953,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--sizes",
-        type=_sizes,
+        type=parse_sizes,
         default=list(DEFAULT_SIZES),
         help="comma-separated numbers of keys N (default: 20000,100000)",
     )
@@ -1047,11 +1026,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--cap-seconds must be positive")
     workloads = WORKLOADS
     if args.workloads:
-        chosen = _choose(parser, args.workloads, [w.name for w in WORKLOADS], "workloads")
+        chosen = choose(parser, args.workloads, [w.name for w in WORKLOADS], "workloads")
         workloads = tuple(w for w in WORKLOADS if w.name in chosen)
     contenders = list(CONTENDERS)
     if args.contenders:
-        chosen = _choose(parser, f"{BASELINE},{args.contenders}", contenders, "contenders")
+        chosen = choose(parser, f"{BASELINE},{args.contenders}", contenders, "contenders")
         contenders = chosen
     sizes = list(QUICK_SIZES) if args.quick else args.sizes
     out = args.out or RESULTS / f"flooding-{datetime.now(UTC):%Y-%m-%d}.json"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
 from adhash.errors import BadInputError, InvariantError
@@ -785,23 +785,11 @@ class AdaptiveMap(HashMapBase[K, V]):
             return base
         remaining = len(self._draining)
         total = max(self._migration_total, 1)
-        size = base.size + remaining
-        return MapStats(
-            backend=base.backend,
-            size=size,
-            capacity=base.capacity,
-            load_factor=base.load_factor,
-            probe_length_mean=base.probe_length_mean,
-            probe_length_max=base.probe_length_max,
-            chain_length_mean=base.chain_length_mean,
-            chain_length_max=base.chain_length_max,
-            tombstones=base.tombstones,
-            tombstone_ratio=base.tombstone_ratio,
+        return replace(
+            base,
+            size=base.size + remaining,
             migrating_from=_kind(self._draining),
             migration_progress=min(1.0, 1.0 - remaining / total),
-            flood_keys=base.flood_keys,
-            hashing=base.hashing,
-            unsalted_keys=base.unsalted_keys,
         )
 
     def length_histogram(self) -> LengthHistogram:

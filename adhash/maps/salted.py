@@ -34,6 +34,7 @@ import math
 import numbers
 import secrets
 from collections.abc import Iterator
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -50,7 +51,9 @@ _P89 = (1 << 89) - 1
 _M61 = (1 << 61) - 1
 _INT_LIMIT = 1 << 88
 _ABSENT: Any = object()
-_PLAIN_BACKENDS: dict[str, type[HashMapBase[Any, Any]]] = {
+_PLAIN_BACKENDS: dict[
+    str, type[ChainingMap[Any, Any]] | type[RobinHoodMap[Any, Any]] | type[CompactMap[Any, Any]]
+] = {
     "chaining": ChainingMap,
     "robinhood": RobinHoodMap,
     "compact": CompactMap,
@@ -418,22 +421,7 @@ class SaltedMap(HashMapBase[K, V]):
         >>> s = SaltedMap(seed=1).stats(); (s.backend, s.hashing, s.unsalted_keys)
         ('chaining', 'salted', 0)
         """
-        base = self._inner.stats()
-        return MapStats(
-            backend=base.backend,
-            size=base.size,
-            capacity=base.capacity,
-            load_factor=base.load_factor,
-            probe_length_mean=base.probe_length_mean,
-            probe_length_max=base.probe_length_max,
-            chain_length_mean=base.chain_length_mean,
-            chain_length_max=base.chain_length_max,
-            tombstones=base.tombstones,
-            tombstone_ratio=base.tombstone_ratio,
-            flood_keys=base.flood_keys,
-            hashing="salted",
-            unsalted_keys=self._plain,
-        )
+        return replace(self._inner.stats(), hashing="salted", unsalted_keys=self._plain)
 
     def length_histogram(self) -> LengthHistogram:
         """The inner backend's probe or chain histogram."""

@@ -286,6 +286,7 @@ class _Run:
                 "size": event.size,
                 "moved": event.moved,
                 "hashing": event.hashing,
+                "unsalted_keys": event.unsalted_keys,
             },
         )
 

@@ -191,7 +191,10 @@ class MapEvent:
 
     ``metric``/``value``/``threshold`` name the statistic that crossed its threshold (``None``
     for a forced migration); ``size`` is the map's size and ``writes`` the writes seen so far.
-    ``hashing`` is the target's hashing (``"salted"`` after a flood: reason ``"flooding"``).
+    ``hashing`` is the target's hashing (``"salted"`` after a flood: reason ``"flooding"``);
+    a completed migration to salted hashing counts in ``unsalted_keys`` the keys of types that
+    cannot be hashed by value (``unsalted_type`` names the first one's type): they stay on plain
+    hashing, so they could still collide.
     """
 
     kind: EventKind
@@ -205,6 +208,8 @@ class MapEvent:
     threshold: float | None = None
     moved: int = 0
     hashing: Hashing = "plain"
+    unsalted_keys: int = 0
+    unsalted_type: str | None = None
 
     @property
     def message(self) -> str:
@@ -221,7 +226,13 @@ class MapEvent:
         route = f"{self.source} -> {self.target}"
         if self.hashing == "salted":
             route += " (salted hashing)"
-        return f"{self.kind} {route} ({self.reason}{numbers}, size {self.size})"
+        unsalted = ""
+        if self.unsalted_keys:
+            unsalted = (
+                f"; {self.unsalted_keys} keys (type {self.unsalted_type}) cannot be hashed by "
+                "value and stay on plain hashing"
+            )
+        return f"{self.kind} {route} ({self.reason}{numbers}, size {self.size}{unsalted})"
 
 
 Subscriber = Callable[[MapEvent], None]
@@ -229,6 +240,13 @@ Subscriber = Callable[[MapEvent], None]
 
 def _items_of(backend: HashMapBase[Any, Any]) -> Iterator[tuple[Any, Any]]:
     return backend._iter_items()
+
+
+def _unsalted(backend: HashMapBase[Any, Any]) -> dict[str, Any]:
+    """A salted backend's keys that stay on plain hashing, for the completion event."""
+    if isinstance(backend, SaltedMap) and backend.unsalted_keys:
+        return {"unsalted_keys": backend.unsalted_keys, "unsalted_type": backend.unsalted_type}
+    return {}
 
 
 def _kind(backend: HashMapBase[Any, Any]) -> str:
@@ -474,6 +492,7 @@ class AdaptiveMap(HashMapBase[K, V]):
             threshold=threshold,
             moved=moved,
             hashing=self._hashing,
+            **_unsalted(self._current) if kind.endswith("_completed") else {},
         )
         self._events.append(event)
         for subscriber in list(self._subscribers):

@@ -258,6 +258,7 @@ class SaltedMap(HashMapBase[K, V]):
         self._seed = seed
         self._hasher = KeyedHasher(seed)
         self._plain = 0
+        self._plain_type: str | None = None
         self._fill(other, items)
 
     def _config(self) -> dict[str, Any]:
@@ -283,6 +284,15 @@ class SaltedMap(HashMapBase[K, V]):
         1
         """
         return self._plain
+
+    @property
+    def unsalted_type(self) -> str | None:
+        """The type name of the first key that took the plain path, for messages (or None).
+
+        >>> m = SaltedMap(); m[frozenset()] = 1; m.unsalted_type
+        'frozenset'
+        """
+        return self._plain_type if self._plain else None
 
     def wrap(self, key: object) -> tuple[int | None, object]:
         """The pair ``key`` is stored as: ``(keyed_hash(key), key)``, ``(None, key)`` if plain.
@@ -333,6 +343,8 @@ class SaltedMap(HashMapBase[K, V]):
         inner[(None, key)] = value
         if len(inner) > before:
             self._plain += 1
+            if self._plain_type is None:
+                self._plain_type = type(key).__name__
 
     def __delitem__(self, key: K) -> None:
         """``del self[key]``; KeyError when absent. Complexity: O(1) expected."""
@@ -390,7 +402,10 @@ class SaltedMap(HashMapBase[K, V]):
         hasher = self._hasher
         wrapped = [(hasher(key), key) for key in new_keys]
         self._inner._load_absent(wrapped, new_values)
-        self._plain += sum(1 for salted, _key in wrapped if salted is None)
+        plain = [key for salted, key in wrapped if salted is None]
+        self._plain += len(plain)
+        if plain and self._plain_type is None:
+            self._plain_type = type(plain[0]).__name__
 
     def reserve(self, n: int) -> None:
         """Grow the inner backend so ``n`` entries fit without another resize."""

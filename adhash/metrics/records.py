@@ -309,8 +309,8 @@ class MetricsEvent(_Record):
     data: dict[str, Any] = Field(
         default_factory=dict,
         description="Details that depend on the type, e.g. source, target, reason and hashing "
-        "for a migration or compaction, the alert's metric, value and threshold for alert and "
-        "alert_cleared.",
+        "(and unsalted_keys) for a migration or compaction, the alert's metric, value and "
+        "threshold for alert (with its detail) and alert_cleared.",
     )
 
 

@@ -287,6 +287,9 @@ def test_flooding_with_keys_salting_cannot_help_is_reported_not_hidden() -> None
     m: AdaptiveMap[Any, int] = AdaptiveMap(policy=AdaptivePolicy(start_backend="robinhood"))
     m.update((CollidingKey(i), i) for i in range(300))
     assert m.hashing == "salted"
+    (completed,) = [e for e in events_of(m, "migration_completed") if e.reason == "flooding"]
+    assert (completed.unsalted_keys, completed.unsalted_type) == (completed.size, "CollidingKey")
+    assert "(type CollidingKey) cannot be hashed by value" in completed.message
     stats = m.stats()
     assert stats.unsalted_keys == 300
     (alert,) = [a for a in Guardrails().evaluate(stats).active if a.metric == "flood_keys"]

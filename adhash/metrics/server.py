@@ -276,6 +276,9 @@ _ERROR_NAMES: Final = {
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY the body waits for the
+    # client's delayed ACK (about 40 ms on Linux) on every keep-alive response.
+    disable_nagle_algorithm = True
     server_version = "adhash"
     sys_version = ""
     server: _HTTPServer
@@ -298,7 +301,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, *, send_body: bool) -> None:
         self._send_body = send_body
-        if self.headers.get("Transfer-Encoding") or _content_length(self.headers) != 0:
+        length = _content_length(self.headers)
+        if length is None:
+            self.close_connection = True
+            self._error(HTTPStatus.BAD_REQUEST, "Content-Length must be a non-negative integer")
+            return
+        if self.headers.get("Transfer-Encoding") or length != 0:
             self.close_connection = True
             self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "GET and HEAD requests take no body")
             return
@@ -323,8 +331,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._health(path)
             return
         if "token" in query:
-            self._bootstrap(path, query)
-            return
+            if app.token is None:
+                # A server without a token has nothing to check: the parameter is ignored.
+                query.pop("token")
+            else:
+                self._bootstrap(path, query)
+                return
         if path in _STATIC:
             body, kind = app._static[path]
             headers = {"Content-Security-Policy": _CSP} if kind.startswith("text/html") else {}
@@ -481,14 +493,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-def _content_length(headers: Any) -> int:
+def _content_length(headers: Any) -> int | None:
+    """The request's Content-Length (0 when absent), or None when it is not a non-negative
+    integer."""
     value = headers.get("Content-Length")
     if value is None:
         return 0
-    try:
-        return max(int(value), 0) or 0
-    except ValueError:
-        return -1
+    text = value.strip()
+    if not text.isdigit() or not text.isascii():
+        return None
+    return int(text)
 
 
 def _int_param(query: dict[str, list[str]], name: str, low: int, high: int) -> int | None:

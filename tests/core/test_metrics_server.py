@@ -505,6 +505,41 @@ def test_a_chunked_get_is_413(server: MetricsServer) -> None:
     assert orjson.loads(body)["error"] == "payload_too_large"
 
 
+@pytest.mark.parametrize("length", ["-5", "abc", "1e3", "٣"])
+def test_a_content_length_that_is_not_a_count_is_400(server: MetricsServer, length: str) -> None:
+    raw = raw_exchange(
+        server,
+        f"GET /api/metrics HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode(),
+    )
+    status_line, headers, body = split_response(raw)
+    assert status_line.startswith("HTTP/1.1 400 ")
+    assert orjson.loads(body)["error"] == "bad_request"
+    assert "Content-Length must be a non-negative integer" in orjson.loads(body)["detail"]
+    assert headers["connection"] == "close"
+
+
+def test_a_token_in_the_address_of_a_server_without_one_is_ignored(server: MetricsServer) -> None:
+    reply = fetch(server, "/api/metrics?token=anything")
+    assert reply.status == 200, reply.body
+    assert "set-cookie" not in reply.headers
+
+
+def test_responses_are_sent_without_nagle_delay(server: MetricsServer) -> None:
+    # Headers and body are two writes; with Nagle on, the second waits for a delayed ACK
+    # (~40 ms) on a keep-alive connection. Ten requests stay well under that per request.
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=TIMEOUT)
+    try:
+        conn.request("GET", "/healthz")
+        read_reply(conn.getresponse())
+        started = time.perf_counter()
+        for _ in range(10):
+            conn.request("GET", "/healthz")
+            assert read_reply(conn.getresponse()).status == 200
+        assert (time.perf_counter() - started) / 10 < 0.03
+    finally:
+        conn.close()
+
+
 def test_a_target_over_2048_bytes_is_414(server: MetricsServer) -> None:
     reply = fetch(server, "/" + "a" * 2048)
     assert reply.status == 414

@@ -252,7 +252,13 @@ class _HTTPServer(ThreadingHTTPServer):
 
 def _plain_response(status: HTTPStatus, error: str) -> bytes:
     body = orjson.dumps(
-        {"schema": PAYLOAD_SCHEMAS["error"], "error": error, "detail": status.phrase}
+        {
+            "schema": PAYLOAD_SCHEMAS["error"],
+            "generated_at": time.time(),
+            "error": error,
+            "status": status.value,
+            "detail": status.phrase,
+        }
     )
     head = (
         f"HTTP/1.1 {status.value} {status.phrase}\r\nContent-Type: application/json\r\n"

@@ -993,6 +993,9 @@ def test_over_max_connections_a_client_gets_503_at_once(
     assert time.monotonic() - connected_at < 0.9  # before the stalled clients time out
     assert busy.json()["error"] == "busy"
     assert busy.headers["retry-after"] == "1"
+    # The same error body as every other error: schema, time, status, name, detail.
+    assert set(busy.json()) == {"schema", "generated_at", "error", "status", "detail"}
+    assert busy.json()["status"] == 503
 
 
 def test_over_max_connections_requests_succeed_again_after_the_stalled_time_out(

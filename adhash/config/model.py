@@ -312,7 +312,7 @@ class ServerSettings(_Section):
         Field(
             min_length=1,
             max_length=255,
-            description="Address to bind; anything but loopback needs a token.",
+            description="Address to bind; off loopback, set a token (adhash warns without one).",
         ),
     ] = "127.0.0.1"
     port: Annotated[

@@ -277,6 +277,7 @@ _ERROR_NAMES: Final = {
     414: "uri_too_long",
     431: "headers_too_large",
     503: "busy",
+    505: "http_version_not_supported",
 }
 
 
@@ -488,6 +489,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:
+        if not _LOG.isEnabledFor(logging.DEBUG):
+            return  # the access log is debug output: build no line nobody reads
         # Redact after decoding: ?tok%65n= is a token parameter too.
         text = _TOKEN_IN_TEXT.sub(r"\1***", unquote_plus(format % args))
         _LOG.debug("%s %s", self.address_string(), text)

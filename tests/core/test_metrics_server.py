@@ -612,6 +612,15 @@ def test_a_garbage_request_line_gets_a_400_json_response_or_a_closed_connection(
         assert orjson.loads(body)["error"] == "bad_request"
 
 
+def test_an_unsupported_http_version_gets_a_505_json_response(server: MetricsServer) -> None:
+    status_line, headers, body = split_response(
+        raw_exchange(server, b"GET /api/metrics HTTP/2.0\r\nHost: x\r\n\r\n")
+    )
+    assert status_line.startswith("HTTP/1.1 505 ")
+    assert headers["content-type"] == "application/json"
+    assert orjson.loads(body)["error"] == "http_version_not_supported"
+
+
 def test_garbage_requests_print_no_traceback(
     server: MetricsServer, capfd: pytest.CaptureFixture[str]
 ) -> None:

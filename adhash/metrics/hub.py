@@ -35,7 +35,7 @@ __all__ = [
 PAYLOAD_SCHEMAS: Final = {
     "summary": "adhash.metrics_summary.v1",
     "history": "adhash.metrics_history.v1",
-    "latency": "adhash.latency_histogram.v1",
+    "latency": "adhash.tick_latency.v1",
     "probe": "adhash.probe_histogram.v1",
     "heatmap": "adhash.heatmap.v1",
     "events": "adhash.events.v1",

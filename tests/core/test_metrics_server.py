@@ -29,7 +29,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from adhash.errors import IOFailureError
-from adhash.metrics.hub import MetricsHub
+from adhash.metrics.histogram import HISTOGRAM_SCHEMA
+from adhash.metrics.hub import PAYLOAD_SCHEMAS, MetricsHub
 from adhash.metrics.prometheus import CONTENT_TYPE, LATENCY_BUCKETS_SECONDS
 from adhash.metrics.records import MetricsTick, RunSummary, parse_record
 from adhash.metrics.server import SESSION_COOKIE, MetricsServer, is_loopback
@@ -44,7 +45,7 @@ TIMEOUT = 5.0
 JSON_SCHEMAS = {
     "/api/metrics": "adhash.metrics_summary.v1",
     "/api/metrics/history": "adhash.metrics_history.v1",
-    "/api/metrics/histogram/latency": "adhash.latency_histogram.v1",
+    "/api/metrics/histogram/latency": "adhash.tick_latency.v1",
     "/api/metrics/histogram/probe": "adhash.probe_histogram.v1",
     "/api/metrics/heatmap": "adhash.heatmap.v1",
     "/api/events": "adhash.events.v1",
@@ -610,6 +611,15 @@ def test_a_garbage_request_line_gets_a_400_json_response_or_a_closed_connection(
         assert status_line.startswith("HTTP/1.1 400 "), raw[:200]
         assert headers["content-type"] == "application/json"
         assert orjson.loads(body)["error"] == "bad_request"
+
+
+def test_every_payload_schema_name_means_one_shape() -> None:
+    # A schema name names one JSON shape: the API's payloads share none with the files.
+    schemas = Path(__file__).resolve().parents[2] / "docs" / "schemas"
+    published = {path.name.removesuffix(".json") for path in schemas.glob("*.json")}
+    names = list(PAYLOAD_SCHEMAS.values())
+    assert len(set(names)) == len(names)
+    assert set(names).isdisjoint(published | {HISTOGRAM_SCHEMA})
 
 
 def test_an_unsupported_http_version_gets_a_505_json_response(server: MetricsServer) -> None:

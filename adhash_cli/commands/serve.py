@@ -105,7 +105,18 @@ def serve(
         else:
             if source.is_dir():
                 raise IOFailureError(f"--source {source} is a directory, not a metrics file")
-            load_file(source, hub)
+            if load_file(source, hub) == 0:
+                rejected = hub.rejected_records
+                what = (
+                    f"none of its {rejected:,} lines is an adhash metrics record"
+                    if rejected
+                    else "it is empty"
+                )
+                raise BadInputError(
+                    f"--source {source} holds no metrics to serve: {what}",
+                    hint="give an NDJSON file written by run-csv --metrics-out-dir, or add "
+                    "--follow to wait for a run to write one",
+                )
     server = start_server(hub, settings, quiet=False)
     emit(
         ctx,

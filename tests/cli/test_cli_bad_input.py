@@ -86,6 +86,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "bad-value.toml").write_text("[adaptive]\nmigration_batch = 0\n")
     (root / "unknown-key.toml").write_text("[adaptive]\nmigraton_batch = 32\n")
     (root / "array.json").write_text("[1, 2]\n")
+    (root / "empty.ndjson").write_bytes(b"")
     (root / "adir").mkdir()
     return root
 
@@ -1276,6 +1277,20 @@ CASES = [
         IO,
         "IO",
         "is a directory",
+    ),
+    Case(
+        "serve/source-not-metrics",
+        lambda d: [*SERVE, "--source", f"{d}/w.csv"],
+        BAD,
+        "BadInput",
+        "lines is an adhash metrics record",
+    ),
+    Case(
+        "serve/source-empty",
+        lambda d: [*SERVE, "--source", f"{d}/empty.ndjson"],
+        BAD,
+        "BadInput",
+        "holds no metrics to serve: it is empty",
     ),
     Case(
         "serve/compare-missing",

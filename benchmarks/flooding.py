@@ -955,7 +955,8 @@ def _parser() -> argparse.ArgumentParser:
         "--sizes",
         type=parse_sizes,
         default=list(DEFAULT_SIZES),
-        help="comma-separated numbers of keys N (default: 20000,100000)",
+        help="comma-separated numbers of keys N (default: "
+        f"{','.join(str(n) for n in DEFAULT_SIZES)})",
     )
     parser.add_argument(
         "--cap-seconds",

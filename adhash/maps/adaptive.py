@@ -40,6 +40,13 @@ _PATHOLOGIES = ("chain_length", "probe_length")
 _HASHINGS: tuple[Hashing, ...] = ("plain", "salted")
 
 
+def _check_hashing(hashing: object) -> Hashing:
+    """``hashing`` if it names a hashing mode, else the BadInputError every entry point raises."""
+    if hashing not in _HASHINGS:
+        raise BadInputError(f"hashing must be 'plain' or 'salted', got {hashing!r}")
+    return hashing
+
+
 @dataclass(frozen=True, slots=True)
 class AdaptivePolicy:
     """When an AdaptiveMap migrates, and how.
@@ -160,10 +167,8 @@ class AdaptivePolicy:
         >>> AdaptivePolicy().build_backend("compact", hashing="salted").stats().hashing
         'salted'
         """
-        if hashing not in _HASHINGS:
-            raise BadInputError(f"hashing must be 'plain' or 'salted', got {hashing!r}")
         plain = self._build_plain(name, hash_seed)
-        if hashing == "salted":
+        if _check_hashing(hashing) == "salted":
             return SaltedMap(inner=plain, seed=hash_seed)
         return plain
 
@@ -286,9 +291,7 @@ class AdaptiveMap(HashMapBase[K, V]):
         self._policy = policy if policy is not None else AdaptivePolicy()
         if not isinstance(self._policy, AdaptivePolicy):
             raise BadInputError(f"policy must be an AdaptivePolicy, got {type(policy).__name__}")
-        if hashing not in _HASHINGS:
-            raise BadInputError(f"hashing must be 'plain' or 'salted', got {hashing!r}")
-        self._hashing: Hashing = hashing
+        self._hashing: Hashing = _check_hashing(hashing)
         self._hash_seed = hash_seed
         self._generation = 0
         self._current: HashMapBase[Any, Any] = self._build(self._policy.start_backend)
@@ -397,8 +400,8 @@ class AdaptiveMap(HashMapBase[K, V]):
         """
         if name not in _BACKENDS:
             raise BadInputError(f"unknown backend {name!r}; choose one of {', '.join(_BACKENDS)}")
-        if hashing is not None and hashing not in _HASHINGS:
-            raise BadInputError(f"hashing must be 'plain' or 'salted', got {hashing!r}")
+        if hashing is not None:
+            _check_hashing(hashing)
         self.finish_migration()
         self._start(name, reason, None, None, None, hashing)
 
@@ -506,16 +509,16 @@ class AdaptiveMap(HashMapBase[K, V]):
         current = self._current
         self._countdown = interval
         self._countdown_start = interval
+        flood_min = policy.flood_min_keys if self._hashing == "plain" else None
+        waiting = self._draining is not None or self._writes < self._cooldown_until
+        if waiting and flood_min is None:
+            return
         stats = current.stats()
-        flood_min = policy.flood_min_keys
-        if (
-            flood_min is not None
-            and self._hashing == "plain"
-            and (stats.flood_keys or 0) >= flood_min
-        ):
+        # The flood check alone also runs during a migration or a cooldown.
+        if flood_min is not None and (stats.flood_keys or 0) >= flood_min:
             self._defend(stats.flood_keys or 0, flood_min)
             return
-        if self._draining is not None or self._writes < self._cooldown_until:
+        if waiting:
             return
         name = stats.backend
         decision: tuple[BackendName, str, str, float, float] | None = None

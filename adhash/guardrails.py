@@ -16,7 +16,15 @@ from typing import Literal
 from adhash.errors import BadInputError
 from adhash.maps.stats import MapStats
 
-__all__ = ["Alert", "AlertEdge", "GuardrailReport", "GuardrailThresholds", "Guardrails", "Metric"]
+__all__ = [
+    "Alert",
+    "AlertEdge",
+    "GuardrailReport",
+    "GuardrailThresholds",
+    "Guardrails",
+    "Metric",
+    "format_value",
+]
 
 Metric = Literal[
     "load_factor", "probe_length_mean", "chain_length_max", "tombstone_ratio", "flood_keys"
@@ -72,6 +80,16 @@ class GuardrailThresholds:
                 )
 
 
+def format_value(metric: Metric, *values: float) -> tuple[str, ...]:
+    """Values of ``metric`` as alerts print them: key counts whole, other statistics to 3 places.
+
+    >>> format_value("flood_keys", 40.0, 8.0), format_value("load_factor", 0.95)
+    (('40', '8'), ('0.950',))
+    """
+    places = 0 if metric == "flood_keys" else 3
+    return tuple(f"{value:.{places}f}" for value in values)
+
+
 @dataclass(frozen=True, slots=True)
 class Alert:
     """One threshold crossed: which metric, its value, the threshold, and a message."""
@@ -93,10 +111,8 @@ class Alert:
         'Hash flooding guardrail exceeded on chaining: 40 >= 8 (why)'
         """
         label = _LABELS[self.metric]
-        if self.metric == "flood_keys":
-            numbers = f"{self.value:.0f} >= {self.threshold:.0f}"
-        else:
-            numbers = f"{self.value:.3f} >= {self.threshold:.3f}"
+        value, threshold = format_value(self.metric, self.value, self.threshold)
+        numbers = f"{value} >= {threshold}"
         text = f"{label} guardrail exceeded on {self.backend}: {numbers}"
         if self.detail:
             text += f" ({self.detail})"

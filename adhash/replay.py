@@ -30,13 +30,14 @@ from typing import Any, Literal
 
 from adhash._version import __version__
 from adhash.errors import BadInputError, InvariantError
-from adhash.guardrails import Guardrails, GuardrailThresholds
+from adhash.guardrails import Guardrails, GuardrailThresholds, format_value
 from adhash.maps import (
     AdaptiveMap,
     AdaptivePolicy,
     MapEvent,
     MapStats,
 )
+from adhash.maps.stats import Hashing
 from adhash.metrics.histogram import LatencyHistogram
 from adhash.metrics.records import (
     AlertRecord,
@@ -99,21 +100,30 @@ def resolve_mode(name: str) -> Mode:
 
 
 def build_map(
-    mode: str, *, policy: AdaptivePolicy | None = None, hash_seed: int | None = None
+    mode: str,
+    *,
+    policy: AdaptivePolicy | None = None,
+    hash_seed: int | None = None,
+    hashing: Hashing = "plain",
 ) -> Any:
     """A fresh, empty map for ``mode`` (``dict`` for the reference mode).
 
-    The policy's sizes and Robin Hood deletion strategy also build the fixed backends.
+    The policy's sizes and Robin Hood deletion strategy also build the fixed backends;
+    ``hashing="salted"`` wraps a fixed backend in a SaltedMap and starts an adaptive map salted.
 
     >>> type(build_map("memory-tight")).__name__
     'CompactMap'
+    >>> type(build_map("chaining", hashing="salted")).__name__
+    'SaltedMap'
     """
     resolved = resolve_mode(mode)
     if resolved == "dict":
+        if hashing != "plain":
+            raise BadInputError("dict has no salted hashing: choose another mode")
         return {}
     if resolved == "adaptive":
-        return AdaptiveMap(policy=policy, hash_seed=hash_seed)
-    return (policy or AdaptivePolicy()).build_backend(resolved, hash_seed)
+        return AdaptiveMap(policy=policy, hash_seed=hash_seed, hashing=hashing)
+    return (policy or AdaptivePolicy()).build_backend(resolved, hash_seed, hashing)
 
 
 def calibrate_timer(rounds: int = 20_000) -> int:
@@ -311,7 +321,7 @@ class _Run:
                 message = active[edge.metric].message
                 data["detail"] = active[edge.metric].detail
             else:
-                value = f"{edge.value:.0f}" if edge.metric == "flood_keys" else f"{edge.value:.3f}"
+                (value,) = format_value(edge.metric, edge.value)
                 message = f"{edge.metric} < {edge.threshold:g} ({value}) on {edge.backend}"
             self.emit_event("alert" if edge.rising else "alert_cleared", message, data)
         interval = now - self.last_tick_t

@@ -12,9 +12,7 @@ from adhash_cli.output import emit
 from adhash_cli.settings import ConfigOption, SetOption, resolve_settings
 
 if TYPE_CHECKING:
-    from adhash.config.model import Settings
     from adhash.maps.stats import Hashing
-    from adhash.replay import Mode
     from adhash.trace import ProbeTrace, TraceCheck
 
 __all__ = ["probe_visualize"]
@@ -95,7 +93,7 @@ def probe_visualize(
     """
     from adhash.atomic import atomic_write_text
     from adhash.errors import BadInputError, InvariantError
-    from adhash.replay import resolve_mode
+    from adhash.replay import build_map, resolve_mode
     from adhash.snapshot import load
     from adhash.trace import apply_and_check, trace_get, trace_put
 
@@ -129,7 +127,12 @@ def probe_visualize(
     if snapshot is not None:
         m = load(snapshot, limits=settings.snapshot_limits())
     else:
-        m = _new_map(backend, settings, "salted" if hashing == "salted" else "plain")
+        m = build_map(
+            backend,
+            policy=settings.policy(),
+            hash_seed=settings.maps.hash_seed,
+            hashing="salted" if hashing == "salted" else "plain",
+        )
     for seed_key, seed_value in seeds:
         m[seed_key] = seed_value
     size = len(m)
@@ -164,21 +167,6 @@ def probe_visualize(
         data,
         _render(_describe(m), trace, check, snapshot, len(seeds), size, export_json),
     )
-
-
-def _new_map(backend: Mode, settings: Settings, hashing: Hashing) -> Any:
-    """A new empty map: salted hashing wraps a fixed backend in a SaltedMap (over the backend
-    the configuration sizes) and starts an adaptive map salted."""
-    from adhash.maps import AdaptiveMap
-    from adhash.replay import build_map
-
-    policy, seed = settings.policy(), settings.maps.hash_seed
-    if hashing == "plain":
-        return build_map(backend, policy=policy, hash_seed=seed)
-    if backend == "adaptive":
-        return AdaptiveMap(policy=policy, hash_seed=seed, hashing=hashing)
-    assert backend != "dict"
-    return policy.build_backend(backend, seed, hashing)
 
 
 def _parse_seed(text: str, *, int_key: bool) -> tuple[str | int, str]:

@@ -123,9 +123,7 @@ def _check_config(backend: str, config: dict[str, Any], limits: SnapshotLimits, 
             f"snapshot {path}: {backend} has no option(s) {', '.join(sorted(unknown))}",
             hint="the file is damaged",
         )
-    sizes = dict(config)
-    if backend == "salted" and isinstance(config.get("inner_config"), dict):
-        sizes = dict(config["inner_config"])
+    sizes = dict(config)  # a salted map's inner configuration is checked on its own in _build
     if backend == "adaptive" and isinstance(config.get("policy"), dict):
         sizes = dict(config["policy"])
         sizes["buckets"] = sizes.get("chaining_buckets", 1)

@@ -524,6 +524,32 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], type[AdhashError], str]] = {
         InvariantError,
         "capacity",
     ),
+    # A salted map's inner backend is checked like a backend of its own, before it is built.
+    "salted-over-a-huge-robinhood": (
+        lambda: assemble(
+            GOOD_CHUNKS,
+            meta=_config_meta(
+                "salted", inner="robinhood", inner_config={"capacity": 2**40}, seed=None
+            ),
+        ),
+        InvariantError,
+        "robinhood configuration",
+    ),
+    "salted-over-an-unknown-backend": (
+        lambda: assemble(
+            GOOD_CHUNKS, meta=_config_meta("salted", inner="btree", inner_config={}, seed=None)
+        ),
+        InvariantError,
+        "unknown backend 'btree'",
+    ),
+    "salted-inner-with-an-injected-option": (
+        lambda: assemble(
+            GOOD_CHUNKS,
+            meta=_config_meta("salted", inner="chaining", inner_config={"x": 1}, seed=None),
+        ),
+        InvariantError,
+        "chaining has no option(s) x",
+    ),
 }
 
 

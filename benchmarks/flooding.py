@@ -43,14 +43,13 @@ from typing import Any, Literal
 from adhash import AdaptiveMap, ChainingMap, CompactMap, RobinHoodMap
 from adhash.analysis.charts import PALETTE
 from adhash.atomic import atomic_write_text
+from adhash.workload.adversarial import colliding_ints, lowbit_ints
 from benchmarks.cli import choose, parse_sizes
 from benchmarks.report import machine_metadata
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DOCS_CHART = Path(__file__).resolve().parent.parent / "docs" / "images" / "flooding.svg"
 
-HASH_MODULUS = 2**61 - 1
-"""CPython hashes an int to its value modulo this prime (on 64-bit builds)."""
 COLLIDING_HASH = 1234
 """The ``hash()`` of every ``full-hash`` key."""
 LOW_BITS_SHIFT = 20
@@ -95,7 +94,7 @@ def full_hash_keys(n: int, seed: int) -> list[int]:
     >>> len(set(keys)), {hash(key) for key in keys} == {COLLIDING_HASH}
     (3, True)
     """
-    return [COLLIDING_HASH + j * HASH_MODULUS for j in range(1, n + 1)]
+    return [COLLIDING_HASH + key for key in colliding_ints(n)]
 
 
 def low_bits_keys(n: int, seed: int) -> list[int]:
@@ -104,7 +103,7 @@ def low_bits_keys(n: int, seed: int) -> list[int]:
     >>> {hash(key) % (1 << LOW_BITS_SHIFT) for key in low_bits_keys(4, seed=1)}
     {0}
     """
-    return [j << LOW_BITS_SHIFT for j in range(1, n + 1)]
+    return lowbit_ints(n, bits=LOW_BITS_SHIFT)
 
 
 def random_keys(n: int, seed: int) -> list[int]:
